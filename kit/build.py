@@ -1,0 +1,180 @@
+"""`kit build`: load and validate everything, then render, then write.
+
+Phase one loads the whole kit and stops on any content error, before a single
+PDF is made (as MkDocs' build does). Phase two renders every document's HTML,
+then its PDF, then assembles the whole-course PDFs. Only when everything has
+rendered are the outputs moved into place, each by an atomic rename: a failed
+build leaves earlier outputs as they were.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from kit import model as m
+from kit.errors import KitError, Problem
+from kit.loader import inside, load_kit
+from kit.paths import bundled_templates
+from kit.render import environment, render_template, stylesheet
+from kit.views import run_of_show, segment_anchor, worksheet_view
+
+PAPERS = {"a4": "A4", "letter": "letter"}
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    out: Path
+    course: str | None = None
+    paper: str = "a4"
+    org: Path | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """One PDF to render: its HTML and where its pieces may be read from."""
+    key: str          # e.g. "ml-for-engineering-teams/sessions/03-reducing-loss-guide.pdf"
+    html: str
+    base_url: str
+    label: str        # "" (front matter) or "3-" (session-page numbers)
+
+
+@dataclass
+class BuildResult:
+    written: list[Path] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def session_stem(session: m.Session) -> str:
+    return f"{session.number:02d}-{session.slug}"
+
+
+def check_output_folder(out: Path, kit_root: Path) -> None:
+    for protected in ("content", "templates"):
+        folder = kit_root / protected
+        if folder.exists() and (inside(out, folder) or out.resolve() == folder.resolve()):
+            raise KitError(f"{out}: the output folder is inside the kit's {protected}/ folder; "
+                           "choose another with -o")
+    if inside(out, bundled_templates().parent / "kit"):
+        raise KitError(f"{out}: the output folder is inside the installed package; choose another with -o")
+
+
+def write_atomically(files: dict[Path, bytes]) -> list[Path]:
+    """Write every file to a temporary name beside it, then rename them all into place."""
+    staged = []
+    try:
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            staged.append((Path(tmp), path))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in staged:
+            if tmp.exists():
+                tmp.unlink()
+    return [path for _, path in staged]
+
+
+class Planner:
+    """Turns a validated course into documents (HTML), without a PDF engine."""
+
+    def __init__(self, kit_root: Path, options: BuildOptions):
+        self.kit_root = kit_root
+        self.options = options
+        self.env = environment(kit_root)
+        base = stylesheet(self.env, "base.css")
+        self.css = {name: base + stylesheet(self.env, name) for name in ("guide.css", "worksheet.css")}
+        paper = PAPERS[options.paper]
+        self.page_css = f"@page {{ size: {paper}; }}\n"
+
+    def base_url(self, course: m.Course) -> str:
+        return (self.kit_root / "content" / course.slug).resolve().as_uri() + "/"
+
+    def common(self, course: m.Course) -> dict:
+        return {"course": course, "organisation": course.organisation, "paper": self.options.paper,
+                "products": {p.id: p for p in course.organisation.products}}
+
+    def guide_session(self, course: m.Course, session: m.Session) -> Document:
+        rows = run_of_show(session)
+        html = render_template(self.env, "guide-session.html", session=session,
+                               rows=rows, segments=list(zip(rows, session.segments)),
+                               **self.common(course))
+        return Document(f"{course.slug}/sessions/{session_stem(session)}-guide.pdf", html,
+                        self.base_url(course), f"{session.number}-")
+
+    def worksheet_session(self, course: m.Course, session: m.Session) -> Document:
+        html = render_template(self.env, "worksheet-session.html", ws=worksheet_view(session),
+                               course_title=course.title, language=course.language)
+        return Document(f"{course.slug}/sessions/{session_stem(session)}-worksheet.pdf", html,
+                        self.base_url(course), f"{session.number}-")
+
+    def guide_front(self, course: m.Course, pages: dict[str, dict]) -> Document:
+        """The cover, contents and introduction; `pages` maps a session's key to its anchors."""
+        toc = []
+        for session in course.sessions:
+            anchors = pages.get(session.id, {})
+            segs = [(seg.title, f"{session.number}-{anchors.get(segment_anchor(session, i), 0) + 1}")
+                    for i, seg in enumerate(session.segments)]
+            toc.append((session, f"{session.number}-1", segs))
+        html = render_template(self.env, "guide-front.html", toc=toc, **self.common(course))
+        return Document(f"{course.slug}/front-guide.pdf", html, self.base_url(course), "")
+
+    def worksheet_front(self, course: m.Course) -> Document:
+        html = render_template(self.env, "worksheet-front.html", course=course,
+                               sessions=course.sessions)
+        return Document(f"{course.slug}/front-worksheet.pdf", html, self.base_url(course), "")
+
+
+def build(kit_root: Path, options: BuildOptions,
+          progress: Callable[[str], None] | None = None) -> BuildResult:
+    """Build every course of the kit (or one) into options.out. Raises KitError."""
+    from kit import pdf  # the engine is loaded only when PDFs are made
+    from kit.assemble import Part, assemble
+
+    kit_root = Path(kit_root).resolve()
+    out = Path(options.out).resolve()
+    check_output_folder(out, kit_root)
+    loaded = load_kit(kit_root, options.course, options.org)
+    loaded.problems.raise_if_errors()
+    kit = loaded.kit
+
+    planner = Planner(kit_root, options)
+    roots = [kit_root / "content", kit_root / "templates", bundled_templates()]
+    outputs: dict[Path, bytes] = {}
+
+    def render(doc: Document, css_name: str) -> "pdf.Rendered":
+        if progress:
+            progress(doc.key)
+        try:
+            return pdf.render_pdf(doc.html, planner.page_css + planner.css[css_name], doc.base_url,
+                                  roots, doc.key)
+        except pdf.RefusedResource as exc:
+            raise KitError(f"{doc.key}: {exc}") from None
+
+    for course in kit.courses:
+        # Phase two: all HTML first, so a template error stops before any PDF.
+        guides = [planner.guide_session(course, s) for s in course.sessions]
+        sheets = [planner.worksheet_session(course, s) for s in course.sessions]
+        planner.worksheet_front(course)
+        rendered_guides = [render(d, "guide.css") for d in guides]
+        rendered_sheets = [render(d, "worksheet.css") for d in sheets]
+        anchors = {s.id: r.anchors for s, r in zip(course.sessions, rendered_guides)}
+        front = render(planner.guide_front(course, anchors), "guide.css")
+        sheet_front = render(planner.worksheet_front(course), "worksheet.css")
+        for doc, r in zip(guides + sheets, rendered_guides + rendered_sheets):
+            outputs[out / doc.key] = r.pdf
+        outputs[out / course.slug / "facilitator-guide.pdf"] = assemble(
+            [Part(front.pdf, "")] + [Part(r.pdf, d.label) for d, r in zip(guides, rendered_guides)],
+            f"{course.title}: facilitator guide", course.language)
+        outputs[out / course.slug / "participant-worksheets.pdf"] = assemble(
+            [Part(sheet_front.pdf, "")] + [Part(r.pdf, d.label) for d, r in zip(sheets, rendered_sheets)],
+            f"{course.title}: participant worksheets", course.language)
+    written = write_atomically(outputs)
+    return BuildResult(written, loaded.problems.warnings)

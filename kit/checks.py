@@ -1,0 +1,105 @@
+"""Lint warnings over a loaded model: what makes a session hard to run.
+
+Errors stop a build (they are found while loading); these warnings point at
+what a new facilitator would miss. `kit check --strict` turns them into
+failures. Each check returns nothing and reports through `warn(path, line, msg)`.
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from kit import model as m
+
+CHECK_EVERY = 15  # minutes
+Warn = Callable[[str, int, str], None]
+
+IMAGE_RE = re.compile(r"!\[([^\]]*)\]\(([^)\s]*)")
+LINK_RE = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)")
+HTML_IMG_RE = re.compile(r"<img\b(?![^>]*\balt\s*=\s*[\"'][^\"']+)[^>]*>", re.I)
+
+
+def formative_gaps(session: m.Session) -> list[tuple[m.Segment, float]]:
+    """Segments at which more than CHECK_EVERY minutes have passed without a check.
+
+    Checks inside a segment are taken as evenly spread over it; a segment of
+    kind 'pair' is a check for its whole length; breaks do not count.
+    """
+    gaps = []
+    since = 0.0
+    for segment in session.segments:
+        if segment.kind == "break":
+            continue
+        if segment.kind == "pair":
+            k = max(segment.formative_checks, 1)
+            piece = segment.minutes / (k + 1)
+            if since + piece > CHECK_EVERY:
+                gaps.append((segment, since + piece))
+            since = 0.0
+            continue
+        k = segment.formative_checks
+        if k == 0:
+            since += segment.minutes
+            if since > CHECK_EVERY:
+                gaps.append((segment, since))
+        else:
+            piece = segment.minutes / (k + 1)
+            if since + piece > CHECK_EVERY:
+                gaps.append((segment, since + piece))
+            since = piece
+    return gaps
+
+
+def _links(text: str):
+    yield from LINK_RE.findall(text)
+
+
+def _texts(block) -> list[str]:
+    return [v for v in vars(block).values() if isinstance(v, str)]
+
+
+def check_session(course: m.Course, session: m.Session, warn: Warn) -> None:
+    path = session.src.path
+    if not session.objectives:
+        warn(path, 1, "the session has no objectives")
+    for segment, minutes in formative_gaps(session):
+        warn(segment.src.path, segment.src.line,
+             f"about {minutes:.0f} minutes pass without a formative check (a prompt, a pair activity "
+             f"or a check) by the end of '{segment.title}'; aim for one every {CHECK_EVERY} minutes")
+    for item in session.prework:
+        if item.minutes is None:
+            warn(path, item.src.line, f"pre-work '{item.title}' has no minutes")
+        if item.url and not item.url.startswith("https://"):
+            warn(path, item.src.line, f"pre-work link is not https: {item.url}")
+        if not item.url:
+            warn(path, item.src.line, f"pre-work '{item.title}' has no url")
+    for res in session.resources:
+        if res.url and not res.url.startswith("https://"):
+            warn(path, res.src.line, f"resource link is not https: {res.url}")
+    if not session.blocks("question", "misconception"):
+        warn(path, 1, "the session anticipates no questions: add 'question' or 'misconception' blocks")
+    if not session.blocks("timing"):
+        warn(path, 1, "the session has no timing note: say what to cut if running long "
+                      "and what to add if running short")
+    for block in session.blocks():
+        line = block.src.line
+        if block.kind == "anecdote":
+            if not block.point:
+                warn(path, line, f"anecdote '{block.title}' does not say its point ('point:')")
+            if not block.source:
+                warn(path, line, f"anecdote '{block.title}' does not say its source ('source:')")
+        for text in _texts(block):
+            for alt, _url in IMAGE_RE.findall(text):
+                if not alt.strip():
+                    warn(path, line, "an image has no alt text: write it between the brackets ![...](...)")
+            if HTML_IMG_RE.search(text):
+                warn(path, line, "an <img> has no alt text")
+            for url in _links(text):
+                if re.match(r"[a-z]+:", url) and not url.startswith(("https://", "mailto:")):
+                    warn(path, line, f"link is not https: {url}")
+
+
+def check_kit(kit: m.Kit, warn: Warn) -> None:
+    for course in kit.courses:
+        for session in course.sessions:
+            check_session(course, session, warn)

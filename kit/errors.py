@@ -1,0 +1,75 @@
+"""Problems found in a kit, and the one exception that carries them.
+
+The core never prints or exits: it collects `Problem`s and raises `KitError`.
+The CLI is the one place that turns a `KitError` into a message and exit 1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    line: int
+    col: int
+    severity: str  # "error" or "warning"
+    message: str
+
+    def format(self, with_col: bool = False) -> str:
+        where = f"{self.path}:{self.line}"
+        if with_col:
+            where += f":{self.col}"
+            return f"{where}: {self.severity}: {self.message}"
+        prefix = "" if self.severity == "error" else "warning: "
+        return f"{where}: {prefix}{self.message}"
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "line": self.line, "col": self.col,
+                "severity": self.severity, "message": self.message}
+
+
+class KitError(Exception):
+    """One or more problems that stop a run. `problems` lists them all."""
+
+    def __init__(self, problems: list[Problem] | str):
+        if isinstance(problems, str):
+            problems = [Problem("kit", 0, 0, "error", problems)]
+        self.problems = sorted(problems)
+        super().__init__("\n".join(p.format() for p in self.problems))
+
+
+class Problems:
+    """Collects problems for one run; `raise_if_errors` ends the load phase."""
+
+    def __init__(self, root: Path | None = None):
+        self.root = root
+        self.items: list[Problem] = []
+
+    def rel(self, path: Path | str) -> str:
+        path = Path(path)
+        if self.root is not None:
+            try:
+                return str(path.relative_to(self.root))
+            except ValueError:
+                pass
+        return str(path)
+
+    def error(self, path, line: int, message: str, col: int = 1) -> None:
+        self.items.append(Problem(self.rel(path), max(line, 1), max(col, 1), "error", message))
+
+    def warning(self, path, line: int, message: str, col: int = 1) -> None:
+        self.items.append(Problem(self.rel(path), max(line, 1), max(col, 1), "warning", message))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.items if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.items if p.severity == "warning"]
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise KitError(self.errors)

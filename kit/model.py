@@ -1,0 +1,285 @@
+"""The course model: frozen dataclasses that know nothing about output.
+
+No file access, no Jinja, no click here. Every element keeps its source file
+and line. Derived values (offsets, totals, clock times) are computed here, in
+Python, so that templates only print them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Union
+
+
+@dataclass(frozen=True)
+class Source:
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    name: str
+    about: str = ""
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str
+    about: str = ""
+    products: tuple[Product, ...] = ()
+
+    def product(self, product_id: str) -> Product | None:
+        return next((p for p in self.products if p.id == product_id), None)
+
+
+# --- blocks -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Talk:
+    """Plain Markdown in a segment: the facilitator's talking points."""
+    text: str
+    src: Source
+    kind: ClassVar[str] = "talk"
+    for_participants: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Note:
+    text: str
+    src: Source
+    kind: ClassVar[str] = "note"
+    for_participants: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Say:
+    text: str
+    src: Source
+    kind: ClassVar[str] = "say"
+    for_participants: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Anecdote:
+    title: str
+    story: str
+    point: str
+    source: str
+    retell: str
+    src: Source
+    kind: ClassVar[str] = "anecdote"
+    for_participants: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Example:
+    title: str
+    product: str
+    text: str
+    src: Source
+    kind: ClassVar[str] = "example"
+    for_participants: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class PairActivity:
+    title: str
+    instructions: str
+    role_a: str
+    role_b: str
+    minutes: int | None
+    swap: bool
+    debrief: tuple[str, ...]
+    src: Source
+    kind: ClassVar[str] = "pair"
+    for_participants: ClassVar[bool] = True
+
+    @property
+    def total_minutes(self) -> int | None:
+        if self.minutes is None:
+            return None
+        return self.minutes * (2 if self.swap else 1)
+
+
+@dataclass(frozen=True)
+class Question:
+    """An anticipated question or misconception, with its answer."""
+    title: str
+    text: str
+    answer: str
+    misconception: bool
+    src: Source
+    for_participants: ClassVar[bool] = False
+
+    @property
+    def kind(self) -> str:
+        return "misconception" if self.misconception else "question"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A quick question to the room to check understanding."""
+    title: str
+    text: str
+    answer: str
+    src: Source
+    kind: ClassVar[str] = "check"
+    for_participants: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A worksheet prompt. Its answer is for the guide only."""
+    title: str
+    text: str
+    answer: str
+    lines: int
+    src: Source
+    kind: ClassVar[str] = "prompt"
+    for_participants: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class TimingNote:
+    cut: str
+    add: str
+    text: str
+    src: Source
+    kind: ClassVar[str] = "timing"
+    for_participants: ClassVar[bool] = False
+
+
+Block = Union[Talk, Note, Say, Anecdote, Example, PairActivity, Question, Check, Prompt, TimingNote]
+FORMATIVE_KINDS = frozenset({"prompt", "pair", "check"})
+
+
+# --- sessions and courses ----------------------------------------------------
+
+@dataclass(frozen=True)
+class Segment:
+    title: str
+    kind: str
+    minutes: int
+    start: int  # minutes from the session's start
+    blocks: tuple[Block, ...]
+    src: Source
+
+    @property
+    def end(self) -> int:
+        return self.start + self.minutes
+
+    def of_kind(self, kind: str) -> tuple:
+        return tuple(b for b in self.blocks if b.kind == kind)
+
+    @property
+    def formative_checks(self) -> int:
+        return sum(1 for b in self.blocks if b.kind in FORMATIVE_KINDS)
+
+    @property
+    def say(self) -> str:
+        """The one line to say aloud, for the run sheet ('' when none)."""
+        says = self.of_kind("say")
+        return says[0].text if says else ""
+
+
+@dataclass(frozen=True)
+class PreworkItem:
+    title: str
+    url: str
+    minutes: int | None
+    kind: str
+    estimate: bool
+    src: Source
+
+
+@dataclass(frozen=True)
+class PreparationItem:
+    task: str
+    minutes: int
+    src: Source
+
+
+@dataclass(frozen=True)
+class Resource:
+    title: str
+    url: str
+    src: Source
+
+
+@dataclass(frozen=True)
+class Session:
+    number: int
+    slug: str
+    title: str
+    minutes: int
+    objectives: tuple[str, ...]
+    prework: tuple[PreworkItem, ...]
+    materials: tuple[str, ...]
+    preparation: tuple[PreparationItem, ...]
+    think_about: tuple[str, ...]
+    resources: tuple[Resource, ...]
+    overview: str
+    segments: tuple[Segment, ...]
+    src: Source
+
+    @property
+    def id(self) -> str:
+        return f"s{self.number:02d}"
+
+    @property
+    def planned_minutes(self) -> int:
+        return sum(s.minutes for s in self.segments)
+
+    @property
+    def prework_minutes(self) -> int:
+        return sum(p.minutes or 0 for p in self.prework)
+
+    @property
+    def prework_has_estimates(self) -> bool:
+        return any(p.estimate for p in self.prework)
+
+    @property
+    def preparation_minutes(self) -> int:
+        return sum(p.minutes for p in self.preparation)
+
+    def blocks(self, *kinds: str) -> tuple:
+        return tuple(b for s in self.segments for b in s.blocks if not kinds or b.kind in kinds)
+
+
+@dataclass(frozen=True)
+class Course:
+    slug: str
+    title: str
+    subtitle: str
+    audience: str
+    language: str
+    session_minutes: int
+    follows: str
+    organisation: Organisation
+    introduction: str
+    sessions: tuple[Session, ...]
+    src: Source
+    version: str = ""  # a short hash of the course's content
+
+    def session(self, key: str | int) -> Session | None:
+        for s in self.sessions:
+            if str(key) in (str(s.number), f"{s.number:02d}", s.slug, f"{s.number:02d}-{s.slug}"):
+                return s
+        return None
+
+
+@dataclass(frozen=True)
+class Kit:
+    courses: tuple[Course, ...] = field(default_factory=tuple)
+
+    def course(self, slug: str) -> Course | None:
+        return next((c for c in self.courses if c.slug == slug), None)
+
+
+def clock(minutes: int) -> str:
+    """Offset in minutes as h:mm, e.g. 75 -> '1:15'."""
+    return f"{minutes // 60}:{minutes % 60:02d}"

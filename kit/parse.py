@@ -1,0 +1,378 @@
+"""Parse one module file (front matter + run of show) into a `Session`.
+
+The body grammar:
+- text before the first `##` heading is the session overview;
+- each `## Title {minutes=N kind=K}` heading opens a segment;
+- inside a segment, `:::`-fenced divs are typed blocks; a fence with a name
+  opens a block, a fence of colons alone closes the innermost open block
+  (pandoc's rule), so blocks nest (`answer` inside `prompt`);
+- lines inside ``` or ~~~ code fences are never read as structure.
+All problems are reported through `report(line, message)` and parsing goes on.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Callable
+
+from kit import model as m
+from kit.schema import BLOCK_FIELDS, SEGMENT_ATTRS, SESSION, check_mapping
+from kit.yamlload import LineDict, YamlProblem, load_yaml
+
+MAX_MODULE_BYTES = 1024 * 1024
+
+FENCE_RE = re.compile(r"^\s{0,3}(:{3,})\s*(.*?)\s*$")
+H2_RE = re.compile(r"^##(?!#)\s*(.*?)\s*#*\s*$")
+ATTRS_RE = re.compile(r"\{([^{}]*)\}\s*$")
+CODE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+FIELD_RE = re.compile(r"^[A-Za-z_][\w-]*:(\s|$)")
+ANSWER_PARENTS = ("prompt", "question", "misconception", "check")
+
+Report = Callable[..., None]
+
+
+class TextProblem(Exception):
+    def __init__(self, line: int, message: str):
+        self.line, self.message = line, message
+        super().__init__(message)
+
+
+def decode(data: bytes) -> str:
+    """Bytes of a text file -> str with '\\n' line ends. UTF-8, BOM optional."""
+    if len(data) > MAX_MODULE_BYTES:
+        raise TextProblem(1, f"file is larger than 1 MiB ({len(data):,} bytes)")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise TextProblem(line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})") from None
+    if "\x00" in text:
+        raise TextProblem(text[: text.index("\x00")].count("\n") + 1, "file contains a NUL character")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_front_matter(text: str) -> tuple[str, int, list[str], int]:
+    """Return (yaml_text, yaml_first_line, body_lines, body_first_line)."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise TextProblem(1, "a module must start with YAML front matter: a line '---', "
+                             "the keys, and another line '---'")
+    for i in range(1, len(lines)):
+        if lines[i].strip() in ("---", "..."):
+            return "\n".join(lines[1:i]), 2, lines[i + 1:], i + 2
+    raise TextProblem(1, "front matter is not closed: add a line '---' after its keys")
+
+
+# --- the block tree ------------------------------------------------------------
+
+@dataclass
+class Node:
+    kind: str
+    title: str
+    line: int
+    children: list = field(default_factory=list)  # (line, text) tuples and Nodes
+
+
+@dataclass
+class RawSegment:
+    heading: str
+    line: int
+    root: Node
+
+
+def build_tree(lines: list[str], first_line: int, report: Report) -> tuple[Node, list[RawSegment]]:
+    """Split the body into the overview and segments, each a tree of blocks."""
+    overview = Node("overview", "", first_line)
+    segments: list[RawSegment] = []
+    stack: list[Node] = [overview]
+    code_fence = ""
+
+    def close_all(reason_line: int) -> None:
+        while len(stack) > 1:
+            node = stack.pop()
+            report(node.line, f"'{node.kind}' block is not closed: add a line ':::' "
+                              f"before line {reason_line}" if reason_line else
+                              f"'{node.kind}' block is not closed: add a line ':::' at its end")
+
+    for offset, text in enumerate(lines):
+        line = first_line + offset
+        if code_fence:
+            stack[-1].children.append((line, text))
+            if text.strip().startswith(code_fence):
+                code_fence = ""
+            continue
+        code = CODE_RE.match(text)
+        if code:
+            code_fence = code.group(1)
+            stack[-1].children.append((line, text))
+            continue
+        heading = H2_RE.match(text)
+        if heading:
+            close_all(line)
+            root = Node("segment", "", line)
+            segments.append(RawSegment(heading.group(1), line, root))
+            stack[:] = [root]
+            continue
+        fence = FENCE_RE.match(text)
+        if fence:
+            name = fence.group(2)
+            if name:
+                kind, _, title = name.partition(" ")
+                node = Node(kind.lower(), title.strip(), line)
+                stack[-1].children.append(node)
+                stack.append(node)
+            elif len(stack) > 1:
+                stack.pop()
+            else:
+                report(line, "':::' closes no open block")
+            continue
+        stack[-1].children.append((line, text))
+    close_all(0)
+    return overview, segments
+
+
+def _text(children: list) -> str:
+    lines = [t for c in children if isinstance(c, tuple) for t in [c[1]]]
+    return "\n".join(lines).strip("\n")
+
+
+# --- from tree to model ----------------------------------------------------------
+
+class ModuleParser:
+    def __init__(self, path: str, products: dict[str, str], report: Report, warn: Report):
+        self.path = path
+        self.products = products
+        self.report = report
+        self.warn = warn
+
+    def src(self, line: int) -> m.Source:
+        return m.Source(self.path, line)
+
+    def fields(self, node: Node) -> tuple[dict, list]:
+        """Split a block's leading `key: value` lines from the rest of its children."""
+        spec = BLOCK_FIELDS[node.kind]
+        children = list(node.children)
+        header: list[tuple[int, str]] = []
+        if children and isinstance(children[0], tuple) and FIELD_RE.match(children[0][1]):
+            while children and isinstance(children[0], tuple) and children[0][1].strip():
+                header.append(children.pop(0))
+        data: dict = LineDict()
+        data.lines = {}
+        if header:
+            try:
+                loaded = load_yaml("\n".join(t for _, t in header), header[0][0] - 1)
+            except YamlProblem as problem:
+                self.report(problem.line, f"in the fields of '{node.kind}': {problem.message}")
+                loaded = None
+            if isinstance(loaded, dict):
+                data = loaded
+            elif loaded is not None:
+                self.report(header[0][0], f"the first lines of a '{node.kind}' block must be "
+                                          "'key: value' fields; leave a blank line before the body")
+        what = f"'{node.kind}' block"
+        if not spec and data:
+            first = min(data.lines.values(), default=node.line)
+            self.report(first, f"a '{node.kind}' block takes no fields (found "
+                               f"{', '.join(map(str, data))}); leave a blank line before a body "
+                               "that starts with 'Word:'")
+            return {}, children
+        return check_mapping(data, spec, node.line, what, lambda line, msg: self.report(line, msg.replace(f"{what}.", "field "))), children
+
+    def block(self, node: Node, parent: str = "segment"):
+        kind = node.kind
+        if kind not in BLOCK_FIELDS:
+            self.report(node.line, f"unknown block kind '{kind}'; valid kinds: "
+                                   f"{', '.join(k for k in BLOCK_FIELDS if k != 'answer')}")
+            return None
+        if kind == "answer" and parent not in ANSWER_PARENTS:
+            self.report(node.line, "an 'answer' block belongs inside a "
+                                   f"{', '.join(ANSWER_PARENTS)} block")
+            return None
+        fields, children = self.fields(node)
+        answers = []
+        for child in children:
+            if isinstance(child, Node):
+                if child.kind == "answer" and kind in ANSWER_PARENTS:
+                    answers.append(child)
+                else:
+                    self.report(child.line, f"a '{child.kind}' block cannot be inside a '{kind}' block"
+                                + ("; only 'answer' can" if kind in ANSWER_PARENTS else ""))
+        if len(answers) > 1:
+            self.report(answers[1].line, f"a '{kind}' block has more than one 'answer'")
+        answer = ""
+        if answers:
+            _, answer_children = self.fields(answers[0])
+            answer = _text(answer_children)
+            if any(isinstance(c, Node) for c in answer_children):
+                self.report(answers[0].line, "an 'answer' block cannot contain other blocks")
+        body = _text(children)
+        src = self.src(node.line)
+        title = node.title
+        if kind in ("question", "misconception") and not answer:
+            self.report(node.line, f"a '{kind}' needs its answer: add a nested '::: answer' block")
+        if kind in ("note", "say", "question", "misconception", "check", "prompt") and not body:
+            self.report(node.line, f"the '{kind}' block is empty")
+        if kind == "note":
+            return m.Note(body, src)
+        if kind == "say":
+            return m.Say(body, src)
+        if kind == "anecdote":
+            if not title:
+                self.report(node.line, "an anecdote needs a title on its opening line: '::: anecdote Title'")
+            if not body:
+                self.report(node.line, "the anecdote has no story")
+            return m.Anecdote(title, body, fields["point"], fields["source"], fields["retell"], src)
+        if kind == "example":
+            product = fields["product"]
+            if product and product not in self.products:
+                declared = ", ".join(self.products) or "none"
+                self.report(node.line, f"example names product '{product}', which course.yaml "
+                                       f"does not declare; declared products: {declared}")
+            if not body:
+                self.report(node.line, "the example is empty")
+            return m.Example(title, product, body, src)
+        if kind == "pair":
+            if not body:
+                self.report(node.line, "the pair activity has no instructions")
+            return m.PairActivity(title, body, fields["a"], fields["b"], fields["minutes"],
+                                  fields["swap"], fields["debrief"], src)
+        if kind in ("question", "misconception"):
+            return m.Question(title, body, answer, kind == "misconception", src)
+        if kind == "check":
+            return m.Check(title, body, answer, src)
+        if kind == "prompt":
+            if not answer:
+                self.warn(node.line, "the prompt has no answer for the guide: add a nested '::: answer' block")
+            return m.Prompt(title, body, answer, fields["lines"], src)
+        if kind == "timing":
+            if not (fields["cut"] or fields["add"] or body):
+                self.report(node.line, "the timing note is empty: give 'cut:' and 'add:'")
+            return m.TimingNote(fields["cut"], fields["add"], body, src)
+        if kind == "answer":
+            self.report(node.line, "an 'answer' block belongs inside a prompt, question, misconception or check")
+        return None
+
+    def segment_items(self, root: Node) -> tuple:
+        items = []
+        run: list = []
+
+        def flush():
+            text = _text(run)
+            if text.strip():
+                first = next(line for line, t in run if t.strip())
+                items.append(m.Talk(text, self.src(first)))
+            run.clear()
+
+        for child in root.children:
+            if isinstance(child, Node):
+                flush()
+                block = self.block(child)
+                if block is not None:
+                    items.append(block)
+            else:
+                run.append(child)
+        flush()
+        return tuple(items)
+
+    def heading(self, raw: RawSegment) -> tuple[str, dict]:
+        attrs_match = ATTRS_RE.search(raw.heading)
+        valid = ", ".join(SEGMENT_ATTRS)
+        if not attrs_match:
+            self.report(raw.line, "a segment heading needs its minutes and kind, "
+                                  "e.g. '## Recap {minutes=10 kind=recap}'")
+            return raw.heading.strip(), {"minutes": None, "kind": None}
+        title = raw.heading[: attrs_match.start()].strip()
+        if not title:
+            self.report(raw.line, "the segment heading has no title")
+        data = LineDict()
+        data.lines = {}
+        try:
+            tokens = shlex.split(attrs_match.group(1))
+        except ValueError as exc:
+            self.report(raw.line, f"cannot read the heading's attributes: {exc}")
+            tokens = []
+        for token in tokens:
+            key, eq, value = token.partition("=")
+            if not eq:
+                self.report(raw.line, f"heading attribute '{token}' must be key=value; valid keys: {valid}")
+                continue
+            data[key] = int(value) if re.fullmatch(r"-?\d+", value) else value
+            data.lines[key] = raw.line
+        clean = check_mapping(data, SEGMENT_ATTRS, raw.line, "",
+                              lambda line, msg: self.report(line, "segment heading: " + msg))
+        return title, clean
+
+    def session(self, number: int, slug: str, front: dict, front_line: int,
+                overview: Node, raw_segments: list[RawSegment], default_minutes: int) -> m.Session:
+        meta = check_mapping(front, SESSION, front_line, "", self.report)
+        minutes = meta["minutes"] or default_minutes
+        for child in overview.children:
+            if isinstance(child, Node):
+                self.report(child.line, "blocks belong inside a segment: put them after a '## ...' heading")
+        segments = []
+        start = 0
+        for raw in raw_segments:
+            title, attrs = self.heading(raw)
+            seg_minutes = attrs["minutes"] or 0
+            segments.append(m.Segment(title, attrs["kind"] or "discussion", seg_minutes, start,
+                                      self.segment_items(raw.root), self.src(raw.line)))
+            start += seg_minutes
+        if not raw_segments:
+            self.report(front_line, "the module has no run of show: add segments as "
+                                    "'## Title {minutes=N kind=K}' headings")
+        elif start != minutes:
+            diff = start - minutes
+            how = f"over-runs by {diff} minutes" if diff > 0 else f"under-runs by {-diff} minutes"
+            self.report(raw_segments[-1].line,
+                        f"the segments add up to {start} minutes but the session is {minutes}: "
+                        f"the run of show {how}")
+        src = self.src
+        prework = tuple(m.PreworkItem(p["title"], p["url"], p["minutes"], p["kind"] or "video",
+                                      p["estimate"], src(line))
+                        for p, line in zip(meta["prework"], _item_lines(front, "prework")))
+        preparation = tuple(m.PreparationItem(p["task"], p["minutes"] or 0, src(line))
+                            for p, line in zip(meta["preparation"], _item_lines(front, "preparation")))
+        resources = tuple(m.Resource(r["title"], r["url"], src(line))
+                          for r, line in zip(meta["resources"], _item_lines(front, "resources")))
+        return m.Session(number, slug, meta["title"], minutes, meta["objectives"], prework,
+                         meta["materials"], preparation, meta["think_about"], resources,
+                         _text(overview.children), tuple(segments), src(1))
+
+
+def _item_lines(front: dict, key: str) -> list[int]:
+    value = front.get(key) if isinstance(front, dict) else None
+    lines = getattr(value, "lines", None)
+    if lines is None:
+        return [1] * 1000
+    return list(lines) + [1] * 1000
+
+
+def parse_module(text: str, path: str, number: int, slug: str, products: dict[str, str],
+                 default_minutes: int, report: Report, warn: Report) -> m.Session | None:
+    """Parse a decoded module. Problems go to report/warn; None when unusable."""
+    try:
+        yaml_text, yaml_line, body, body_line = split_front_matter(text)
+    except TextProblem as problem:
+        report(problem.line, problem.message)
+        return None
+    try:
+        front = load_yaml(yaml_text, yaml_line - 1)
+    except YamlProblem as problem:
+        report(problem.line, problem.message)
+        front = None
+    if front is None:
+        front = LineDict()
+        front.lines = {}
+        front.line = yaml_line
+        if not yaml_text.strip():
+            report(yaml_line - 1, "the front matter is empty; it needs at least 'title'")
+    if not isinstance(front, dict):
+        report(yaml_line, "the front matter must be 'key: value' lines")
+        front = LineDict()
+        front.lines = {}
+    parser = ModuleParser(path, products, report, warn)
+    overview, raw_segments = build_tree(body, body_line, report)
+    return parser.session(number, slug, front, yaml_line, overview, raw_segments, default_minutes)

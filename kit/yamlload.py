@@ -1,0 +1,126 @@
+"""Safe YAML loading that remembers where every key and item stood.
+
+Only PyYAML's SafeLoader is used: a `!!python/...` tag is an error, never code.
+Mappings and lists come back as `LineDict` / `LineList`, which carry the line
+of each key or item so that a validator can point at the exact line of a bad
+value. Size, nesting and alias expansion are bounded.
+"""
+from __future__ import annotations
+
+import yaml
+
+MAX_DEPTH = 40
+MAX_NODES = 20_000
+
+
+class LineDict(dict):
+    """A mapping that knows its own line and the line of each key."""
+
+    line: int = 1
+    lines: dict
+
+
+class LineList(list):
+    """A list that knows its own line and the line of each item."""
+
+    line: int = 1
+    lines: list
+
+
+class YamlProblem(Exception):
+    def __init__(self, line: int, message: str):
+        self.line = line
+        self.message = message
+        super().__init__(message)
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        try:
+            hash(key)
+        except TypeError:
+            raise YamlProblem(line, "a mapping key must be a plain value") from None
+        if key in result:
+            raise YamlProblem(line, f"duplicate key '{key}'")
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = line
+    return result
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def _measure(node: yaml.Node) -> None:
+    """Refuse documents nested too deep or that expand (through aliases) too far."""
+    sizes: dict[int, int] = {}
+
+    def size(n: yaml.Node, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise YamlProblem(n.start_mark.line + 1, f"nesting deeper than {MAX_DEPTH} levels")
+        if id(n) in sizes:
+            return sizes[id(n)]
+        sizes[id(n)] = MAX_NODES + 1  # a node met again while measuring it: a cycle
+        total = 1
+        if isinstance(n, yaml.SequenceNode):
+            children = n.value
+        elif isinstance(n, yaml.MappingNode):
+            children = [c for pair in n.value for c in pair]
+        else:
+            children = []
+        for child in children:
+            total += size(child, depth + 1)
+            if total > MAX_NODES:
+                raise YamlProblem(n.start_mark.line + 1,
+                                  f"the YAML expands to more than {MAX_NODES} values (aliases?)")
+        sizes[id(n)] = total
+        return total
+
+    size(node, 0)
+
+
+def load_yaml(text: str, line_offset: int = 0):
+    """Parse one YAML document. Raises YamlProblem(line, message) on any problem.
+
+    `line_offset` is added to every line, for YAML that sits inside another file.
+    """
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            _measure(node)
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except YamlProblem as problem:
+        raise YamlProblem(problem.line + line_offset, problem.message) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 1) if mark else 1
+        message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        if "could not determine a constructor" in message:
+            message = f"YAML tag not allowed: {exc.problem.split('tag')[-1].strip()}" if exc.problem else message
+        raise YamlProblem(line + line_offset, f"invalid YAML: {message}") from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(1 + line_offset, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise YamlProblem(1 + line_offset, "invalid YAML: nesting too deep") from None
