@@ -23,12 +23,11 @@ class KitClickError(click.ClickException):
         self.error = error
 
     def show(self, file=None) -> None:
-        file = file or click.get_text_stream("stderr")
         for problem in self.error.problems:
-            click.echo(problem.format(), file=file, err=True)
+            click.echo(problem.format(), file=file, err=file is None)
         errors = len([p for p in self.error.problems if p.severity == "error"])
         if errors > 1:
-            click.echo(f"{errors} errors; nothing was written.", file=file, err=True)
+            click.echo(f"{errors} errors; nothing was written.", file=file, err=file is None)
 
 
 def run(func, *args, **kwargs):

@@ -172,14 +172,14 @@ class ModuleParser:
             elif loaded is not None:
                 self.report(header[0][0], f"the first lines of a '{node.kind}' block must be "
                                           "'key: value' fields; leave a blank line before the body")
-        what = f"'{node.kind}' block"
         if not spec and data:
             first = min(data.lines.values(), default=node.line)
             self.report(first, f"a '{node.kind}' block takes no fields (found "
                                f"{', '.join(map(str, data))}); leave a blank line before a body "
                                "that starts with 'Word:'")
             return {}, children
-        return check_mapping(data, spec, node.line, what, lambda line, msg: self.report(line, msg.replace(f"{what}.", "field "))), children
+        return check_mapping(data, spec, node.line, "",
+                             lambda line, msg: self.report(line, f"'{node.kind}' block: {msg}")), children
 
     def block(self, node: Node, parent: str = "segment"):
         kind = node.kind
@@ -306,8 +306,12 @@ class ModuleParser:
         return title, clean
 
     def session(self, number: int, slug: str, front: dict, front_line: int,
-                overview: Node, raw_segments: list[RawSegment], default_minutes: int) -> m.Session:
-        meta = check_mapping(front, SESSION, front_line, "", self.report)
+                overview: Node, raw_segments: list[RawSegment], default_minutes: int,
+                front_ok: bool = True) -> m.Session:
+        # When the front matter's YAML is broken, that error is the one to fix:
+        # do not add "missing title" and the like on top of it.
+        meta = check_mapping(front, SESSION, front_line, "",
+                             self.report if front_ok else (lambda *_: None))
         minutes = meta["minutes"] or default_minutes
         for child in overview.children:
             if isinstance(child, Node):
@@ -323,7 +327,7 @@ class ModuleParser:
         if not raw_segments:
             self.report(front_line, "the module has no run of show: add segments as "
                                     "'## Title {minutes=N kind=K}' headings")
-        elif start != minutes:
+        elif start != minutes and front_ok:
             diff = start - minutes
             how = f"over-runs by {diff} minutes" if diff > 0 else f"under-runs by {-diff} minutes"
             self.report(raw_segments[-1].line,
@@ -358,16 +362,17 @@ def parse_module(text: str, path: str, number: int, slug: str, products: dict[st
     except TextProblem as problem:
         report(problem.line, problem.message)
         return None
+    front_ok = True
     try:
         front = load_yaml(yaml_text, yaml_line - 1)
     except YamlProblem as problem:
         report(problem.line, problem.message)
-        front = None
+        front, front_ok = None, False
     if front is None:
         front = LineDict()
         front.lines = {}
         front.line = yaml_line
-        if not yaml_text.strip():
+        if front_ok and not yaml_text.strip():
             report(yaml_line - 1, "the front matter is empty; it needs at least 'title'")
     if not isinstance(front, dict):
         report(yaml_line, "the front matter must be 'key: value' lines")
@@ -375,4 +380,4 @@ def parse_module(text: str, path: str, number: int, slug: str, products: dict[st
         front.lines = {}
     parser = ModuleParser(path, products, report, warn)
     overview, raw_segments = build_tree(body, body_line, report)
-    return parser.session(number, slug, front, yaml_line, overview, raw_segments, default_minutes)
+    return parser.session(number, slug, front, yaml_line, overview, raw_segments, default_minutes, front_ok)

@@ -81,42 +81,42 @@ def check_value(value: Any, kind: Any, line: int, what: str, report: Report) -> 
     """Return the clean value, or the kind's default after reporting a problem."""
     if isinstance(kind, Str):
         if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
-            report(line, f"{what} must be text, not {_describe(value)}")
+            report(line, f"'{what}' must be text, not {_describe(value)}")
             return kind.default
         text = str(value).strip() if not isinstance(value, str) else value.strip()
         if kind.required and not text:
-            report(line, f"{what} must not be empty")
+            report(line, f"'{what}' must not be empty")
         if kind.pattern and text and not re.fullmatch(kind.pattern, text):
-            report(line, f"{what} '{text}' is not valid{': ' + kind.hint if kind.hint else ''}")
+            report(line, f"'{what}' '{text}' is not valid{': ' + kind.hint if kind.hint else ''}")
         return text
     if isinstance(kind, Int):
         if isinstance(value, bool) or not isinstance(value, int):
-            report(line, f"{what} must be a whole number, not {_describe(value)}")
+            report(line, f"'{what}' must be a whole number, not {_describe(value)}")
             return kind.default
         if not kind.low <= value <= kind.high:
-            report(line, f"{what} must be between {kind.low} and {kind.high}, not {value}")
+            report(line, f"'{what}' must be between {kind.low} and {kind.high}, not {value}")
             return kind.default
         return value
     if isinstance(kind, Bool):
         if not isinstance(value, bool):
-            report(line, f"{what} must be true or false, not {_describe(value)}")
+            report(line, f"'{what}' must be true or false, not {_describe(value)}")
             return kind.default
         return value
     if isinstance(kind, Choice):
         if value not in kind.options:
-            report(line, f"{what} must be one of {', '.join(kind.options)}; not {_describe(value)}")
+            report(line, f"'{what}' must be one of {', '.join(kind.options)}; not {_describe(value)}")
             return kind.default
         return value
     if isinstance(kind, Map):
         if not isinstance(value, dict):
-            report(line, f"{what} must be a mapping of keys to values, not {_describe(value)}")
+            report(line, f"'{what}' must be a mapping of keys to values, not {_describe(value)}")
             return check_mapping(LineDict(), kind.spec, line, what, lambda *_: None)
         return check_mapping(value, kind.spec, line, what, report)
     if isinstance(kind, List):
         if value is None:
             return ()
         if not isinstance(value, list):
-            report(line, f"{what} must be a list, not {_describe(value)}")
+            report(line, f"'{what}' must be a list, not {_describe(value)}")
             return ()
         lines = getattr(value, "lines", [line] * len(value))
         return tuple(check_value(item, kind.item, item_line, f"{what}[{i + 1}]", report)
@@ -130,16 +130,16 @@ def check_mapping(data: dict, spec: dict, line: int, what: str, report: Report) 
     clean = {}
     for key in data:
         if key not in spec:
-            where = f" in {what}" if what else ""
+            where = f" in '{what}'" if what else ""
             report(key_lines.get(key, line),
-                   f"unknown key '{key}'{where}; valid keys: {', '.join(spec)}")
+                   f"unknown key '{key}'{where}; valid keys: {', '.join(spec) or 'none'}")
     for key, kind in spec.items():
-        label = f"{what}.{key}" if what else f"'{key}'"
+        label = f"{what}.{key}" if what else key
         if key in data:
             clean[key] = check_value(data[key], kind, key_lines.get(key, line), label, report)
         else:
             if kind.required:
-                report(line, f"missing required key '{key}'{' in ' + what if what else ''}")
+                report(line, f"missing required key '{key}'" + (f" in '{what}'" if what else ""))
             default = kind.default
             if isinstance(kind, Map):
                 default = check_mapping(LineDict(), kind.spec, line, label, lambda *_: None)

@@ -35,17 +35,20 @@ class YamlProblem(Exception):
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    offset = 0  # added to every line: for YAML that sits inside another file
+
+    def node_line(self, node: yaml.Node) -> int:
+        return node.start_mark.line + 1 + self.offset
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     loader.flatten_mapping(node)
     result = LineDict()
-    result.line = node.start_mark.line + 1
+    result.line = loader.node_line(node)
     result.lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
+        line = loader.node_line(key_node)
         try:
             hash(key)
         except TypeError:
@@ -59,8 +62,8 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
 
 def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     result = LineList(loader.construct_object(child, deep=True) for child in node.value)
-    result.line = node.start_mark.line + 1
-    result.lines = [child.start_mark.line + 1 for child in node.value]
+    result.line = loader.node_line(node)
+    result.lines = [loader.node_line(child) for child in node.value]
     return result
 
 
@@ -68,13 +71,13 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def _measure(node: yaml.Node) -> None:
+def _measure(node: yaml.Node, offset: int) -> None:
     """Refuse documents nested too deep or that expand (through aliases) too far."""
     sizes: dict[int, int] = {}
 
     def size(n: yaml.Node, depth: int) -> int:
         if depth > MAX_DEPTH:
-            raise YamlProblem(n.start_mark.line + 1, f"nesting deeper than {MAX_DEPTH} levels")
+            raise YamlProblem(n.start_mark.line + 1 + offset, f"nesting deeper than {MAX_DEPTH} levels")
         if id(n) in sizes:
             return sizes[id(n)]
         sizes[id(n)] = MAX_NODES + 1  # a node met again while measuring it: a cycle
@@ -88,7 +91,7 @@ def _measure(node: yaml.Node) -> None:
         for child in children:
             total += size(child, depth + 1)
             if total > MAX_NODES:
-                raise YamlProblem(n.start_mark.line + 1,
+                raise YamlProblem(n.start_mark.line + 1 + offset,
                                   f"the YAML expands to more than {MAX_NODES} values (aliases?)")
         sizes[id(n)] = total
         return total
@@ -103,16 +106,15 @@ def load_yaml(text: str, line_offset: int = 0):
     """
     try:
         loader = _Loader(text)
+        loader.offset = line_offset
         try:
             node = loader.get_single_node()
             if node is None:
                 return None
-            _measure(node)
+            _measure(node, line_offset)
             return loader.construct_document(node)
         finally:
             loader.dispose()
-    except YamlProblem as problem:
-        raise YamlProblem(problem.line + line_offset, problem.message) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1) if mark else 1

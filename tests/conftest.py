@@ -1,0 +1,156 @@
+"""Shared fixtures: `make_kit(tmp_path, files={...})` writes a small kit to disk."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+COURSE_YAML = """\
+title: Fixture Course
+audience: Engineers who test
+organisation:
+  name: Acme
+  about: A test company.
+  products:
+    - id: widget
+      name: Acme Widget
+      about: Makes widgets.
+"""
+
+# A valid 30-minute session that uses every block kind. Facilitator-only strings
+# are marked FAC-..., participant strings PART-..., so tests can look for them.
+MODULE = """\
+---
+title: Fixture Session
+minutes: 30
+objectives:
+  - Explain the fixture
+prework:
+  - title: PART-PREWORK-VIDEO
+    url: https://example.org/video
+    minutes: 12
+    kind: video
+materials: [Whiteboard]
+preparation:
+  - task: Read the module
+    minutes: 30
+think_about:
+  - What is a fixture?
+---
+FAC-OVERVIEW of the session.
+
+## Recap {minutes=10 kind=recap}
+
+FAC-TALKING-POINT about the recap.
+
+::: say
+FAC-SAY welcome back.
+:::
+
+::: note
+FAC-NOTE only for the facilitator.
+:::
+
+:::: prompt PART-PROMPT-TITLE
+lines: 3
+
+PART-PROMPT-TEXT: is it linear?
+
+::: answer
+FAC-ANSWER linear in the weights.
+:::
+::::
+
+## Pair flip {minutes=15 kind=pair}
+
+::: pair PART-PAIR-TITLE
+a: PART-ROLE-A explains
+b: PART-ROLE-B listens
+minutes: 5
+debrief:
+  - PART-DEBRIEF what was hard?
+
+PART-PAIR-TEXT explain it to your partner.
+:::
+
+::: anecdote FAC-ANECDOTE-TITLE
+point: FAC-POINT the point
+source: FAC-SOURCE the teacher
+retell: FAC-RETELL in the third person
+
+FAC-STORY once upon a time.
+:::
+
+::: example FAC-EXAMPLE-TITLE
+product: widget
+
+FAC-EXAMPLE-TEXT the widget learns.
+:::
+
+## Wrap-up {minutes=5 kind=wrap-up}
+
+::: question
+FAC-QUESTION why?
+
+:::: answer
+FAC-QANSWER because.
+::::
+:::
+
+::: misconception
+FAC-MISCONCEPTION more data always helps.
+
+:::: answer
+FAC-MANSWER not always.
+::::
+:::
+
+::: check
+FAC-CHECK thumbs up?
+:::
+
+::: timing
+cut: FAC-CUT skip the anecdote
+add: FAC-ADD another flip
+:::
+"""
+
+FACILITATOR_ONLY = [
+    "FAC-OVERVIEW", "FAC-TALKING-POINT", "FAC-SAY", "FAC-NOTE", "FAC-ANSWER", "FAC-ANECDOTE-TITLE",
+    "FAC-POINT", "FAC-SOURCE", "FAC-RETELL", "FAC-STORY", "FAC-EXAMPLE-TITLE", "FAC-EXAMPLE-TEXT",
+    "FAC-QUESTION", "FAC-QANSWER", "FAC-MISCONCEPTION", "FAC-MANSWER", "FAC-CHECK", "FAC-CUT", "FAC-ADD",
+]
+PARTICIPANT = ["PART-PREWORK-VIDEO", "PART-PROMPT-TITLE", "PART-PROMPT-TEXT", "PART-PAIR-TITLE",
+               "PART-ROLE-A", "PART-ROLE-B", "PART-DEBRIEF", "PART-PAIR-TEXT"]
+
+
+def write_kit(root: Path, files: dict[str, str | bytes] | None = None, course: str = "fixture",
+              defaults: bool = True) -> Path:
+    """Write a kit under root. `files` paths are relative to the kit; None removes a default."""
+    all_files: dict = {}
+    if defaults:
+        all_files[f"content/{course}/course.yaml"] = COURSE_YAML
+        all_files[f"content/{course}/01-fixture.md"] = MODULE
+    all_files.update(files or {})
+    for rel, text in all_files.items():
+        if text is None:
+            continue
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(textwrap.dedent(text) if text.startswith("\n") else text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def make_kit(tmp_path):
+    def make(files=None, **kwargs) -> Path:
+        return write_kit(tmp_path / "kit", files, **kwargs)
+    return make
+
+
+def module(front: str = "title: T\nminutes: 10", body: str = "## S {minutes=10 kind=discussion}\n\nText.\n") -> str:
+    return f"---\n{front}\n---\n{body}"
