@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from kit import model as m
+from kit.delivery import Delivery, format_date, load_delivery
 from kit.errors import KitError, Problem
 from kit.loader import inside, load_kit
 from kit.paths import bundled_templates
@@ -30,6 +31,7 @@ class BuildOptions:
     course: str | None = None
     paper: str = "a4"
     org: Path | None = None
+    delivery: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,10 @@ def write_atomically(files: dict[Path, bytes]) -> list[Path]:
 class Planner:
     """Turns a validated course into documents (HTML), without a PDF engine."""
 
-    def __init__(self, kit_root: Path, options: BuildOptions):
+    def __init__(self, kit_root: Path, options: BuildOptions, delivery: Delivery | None = None):
         self.kit_root = kit_root
         self.options = options
+        self.delivery = delivery
         self.env = environment(kit_root)
         base = stylesheet(self.env, "base.css")
         self.css = {name: base + stylesheet(self.env, name) for name in ("guide.css", "worksheet.css")}
@@ -99,18 +102,27 @@ class Planner:
 
     def common(self, course: m.Course) -> dict:
         return {"course": course, "organisation": course.organisation, "paper": self.options.paper,
-                "products": {p.id: p for p in course.organisation.products}}
+                "products": {p.id: p for p in course.organisation.products},
+                "delivery": self.delivery}
+
+    def dates(self, course: m.Course) -> dict[int, str]:
+        """Each session's date as printed ('' without a delivery)."""
+        if self.delivery is None:
+            return {s.number: "" for s in course.sessions}
+        days = self.delivery.dates(len(course.sessions))
+        return {s.number: format_date(day) for s, day in zip(course.sessions, days)}
 
     def guide_session(self, course: m.Course, session: m.Session) -> Document:
-        rows = run_of_show(session)
+        rows = run_of_show(session, self.delivery.start_minutes if self.delivery else None)
         html = render_template(self.env, "guide-session.html", session=session,
+                               date=self.dates(course)[session.number],
                                rows=rows, segments=list(zip(rows, session.segments)),
                                **self.common(course))
         return Document(f"{course.slug}/sessions/{session_stem(session)}-guide.pdf", html,
                         self.base_url(course), f"{session.number}-")
 
     def worksheet_session(self, course: m.Course, session: m.Session) -> Document:
-        html = render_template(self.env, "worksheet-session.html", ws=worksheet_view(session),
+        html = render_template(self.env, "worksheet-session.html", ws=worksheet_view(session, self.dates(course)[session.number]),
                                course_title=course.title, language=course.language)
         return Document(f"{course.slug}/sessions/{session_stem(session)}-worksheet.pdf", html,
                         self.base_url(course), f"{session.number}-")
@@ -123,7 +135,10 @@ class Planner:
             segs = [(seg.title, f"{session.number}-{anchors.get(segment_anchor(session, i), 0) + 1}")
                     for i, seg in enumerate(session.segments)]
             toc.append((session, f"{session.number}-1", segs))
-        html = render_template(self.env, "guide-front.html", toc=toc, **self.common(course))
+        dates = self.dates(course)
+        schedule = [(session, dates[session.number]) for session in course.sessions]
+        html = render_template(self.env, "guide-front.html", toc=toc, schedule=schedule,
+                               **self.common(course))
         return Document(f"{course.slug}/front-guide.pdf", html, self.base_url(course), "")
 
     def worksheet_front(self, course: m.Course) -> Document:
@@ -142,10 +157,11 @@ def build(kit_root: Path, options: BuildOptions,
     out = Path(options.out).resolve()
     check_output_folder(out, kit_root)
     loaded = load_kit(kit_root, options.course, options.org)
+    delivery = load_delivery(Path(options.delivery), loaded.problems) if options.delivery else None
     loaded.problems.raise_if_errors()
     kit = loaded.kit
 
-    planner = Planner(kit_root, options)
+    planner = Planner(kit_root, options, delivery)
     roots = [kit_root / "content", kit_root / "templates", bundled_templates()]
     outputs: dict[Path, bytes] = {}
 

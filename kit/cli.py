@@ -60,8 +60,10 @@ def main() -> None:
               help="Paper size.")
 @click.option("--org", "org", type=click.Path(dir_okay=False, path_type=Path),
               help="Organisation profile (YAML) whose products the examples use.")
+@click.option("--delivery", type=click.Path(dir_okay=False, path_type=Path),
+              help="Delivery file (YAML): cohort, room, first date, start time; prints real dates and times.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def build(kit_dir, out, course, paper, org, quiet) -> None:
+def build(kit_dir, out, course, paper, org, delivery, quiet) -> None:
     """Build the facilitator guide and participant worksheets of every course.
 
     Writes OUT/<course>/facilitator-guide.pdf, OUT/<course>/participant-worksheets.pdf
@@ -72,7 +74,7 @@ def build(kit_dir, out, course, paper, org, quiet) -> None:
     from kit.paths import find_kit
 
     root = find_kit(kit_dir)
-    options = BuildOptions(out=out, course=course, paper=paper, org=org)
+    options = BuildOptions(out=out, course=course, paper=paper, org=org, delivery=delivery)
     result = run(build_kit, root, options)
     if not quiet:
         for warning in result.warnings:

@@ -50,12 +50,19 @@ def run_of_show(session: m.Session, start_clock: int | None = None) -> tuple[Row
     """Rows with offsets (0:00–0:10) or, given a start in minutes after midnight, clock times."""
     rows = []
     base = start_clock or 0
+    fmt = m.clock if start_clock is None else _wall
     for i, seg in enumerate(session.segments):
         pairs = seg.of_kind("pair")
-        rows.append(Row(f"{m.clock(base + seg.start)}–{m.clock(base + seg.end)}", seg.title, seg.kind,
+        rows.append(Row(f"{fmt(base + seg.start)}–{fmt(base + seg.end)}", seg.title, seg.kind,
                         seg.minutes, segment_anchor(session, i), seg.say,
                         pairs[0].minutes if pairs else None))
     return tuple(rows)
+
+
+def _wall(minutes: int) -> str:
+    """Minutes after midnight as a wall-clock time, e.g. 750 -> '12:30'."""
+    minutes %= 24 * 60
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def worksheet_view(session: m.Session, date: str = "") -> WorksheetSession:

@@ -1,0 +1,123 @@
+"""A delivery: one cohort's run of a course, kept outside the course's content.
+
+A delivery file gives the cohort, the facilitator, the room, the first date,
+the weekday, the start time and the weeks to skip. From it come each session's
+real date and the clock times of its run of show; the content is not forked.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from kit.errors import Problems
+from kit.schema import Choice, List, Str, check_mapping
+from kit.yamlload import YamlProblem, load_yaml
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+TIME_RE = r"([01]?\d|2[0-3]):[0-5]\d"
+
+DELIVERY = {
+    "cohort": Str(required=True),
+    "facilitator": Str(),
+    "room": Str(),
+    "first_date": Str(required=True, pattern=r"\d{4}-\d{2}-\d{2}", hint="a date as YYYY-MM-DD"),
+    "weekday": Choice(WEEKDAYS),
+    "start": Str(required=True, pattern=TIME_RE, hint="a time as HH:MM, e.g. 12:30"),
+    "skip": List(Str(pattern=r"\d{4}-\d{2}-\d{2}", hint="a date as YYYY-MM-DD")),
+    "course": Str(),
+}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    cohort: str
+    facilitator: str
+    room: str
+    first_date: dt.date
+    weekday: str
+    start_minutes: int  # minutes after midnight
+    skip: tuple[dt.date, ...]
+    path: str
+
+    @property
+    def start(self) -> str:
+        return f"{self.start_minutes // 60:02d}:{self.start_minutes % 60:02d}"
+
+    def dates(self, count: int) -> list[dt.date]:
+        """The date of each of `count` sessions: weekly from first_date; a week that holds
+        a `skip` date is skipped (the session moves to the next week)."""
+        dates, day = [], self.first_date
+        while len(dates) < count:
+            if not any(day.isocalendar()[:2] == s.isocalendar()[:2] for s in self.skip):
+                dates.append(day)
+            day += dt.timedelta(days=7)
+        return dates
+
+
+def format_date(day: dt.date) -> str:
+    """'Wednesday 14 January 2026' (English names, independent of the machine's locale)."""
+    months = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")
+    return f"{WEEKDAYS[day.weekday()].capitalize()} {day.day} {months[day.month - 1]} {day.year}"
+
+
+def clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _date(text: str, line: int, what: str, report) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        report(line, f"'{what}' is not a real date: {text}")
+        return None
+
+
+def load_delivery(path: Path, problems: Problems) -> Delivery | None:
+    """Load and validate a delivery file; problems go to `problems` with their lines."""
+    path = Path(path)
+    report = lambda line, msg: problems.error(path, line, msg)  # noqa: E731
+    try:
+        data = load_yaml(path.read_bytes().decode("utf-8-sig"))
+    except FileNotFoundError:
+        problems.error(path, 1, "delivery file not found")
+        return None
+    except UnicodeDecodeError:
+        problems.error(path, 1, "the delivery file is not valid UTF-8")
+        return None
+    except YamlProblem as problem:
+        report(problem.line, problem.message)
+        return None
+    if not isinstance(data, dict):
+        report(1, "a delivery file must be 'key: value' lines: cohort, first_date, start, ...")
+        return None
+    # YAML reads an unquoted 2026-01-14 as a date and 12:30 as a number of minutes; accept both.
+    for key in ("first_date",):
+        if isinstance(data.get(key), dt.date):
+            data[key] = data[key].isoformat()
+    if isinstance(data.get("skip"), list):
+        for i, item in enumerate(data["skip"]):
+            if isinstance(item, dt.date):
+                data["skip"][i] = item.isoformat()
+    if isinstance(data.get("start"), int) and not isinstance(data.get("start"), bool):
+        data["start"] = clock(data["start"])  # YAML 1.1 reads 12:30 as 750 (minutes)
+    lines = getattr(data, "lines", {})
+    before = len(problems.errors)
+    clean = check_mapping(data, DELIVERY, 1, "", report)
+    if len(problems.errors) > before:
+        return None
+    first = _date(clean["first_date"], lines.get("first_date", 1), "first_date", report)
+    skip_lines = list(getattr(data.get("skip"), "lines", [])) + [lines.get("skip", 1)] * len(clean["skip"])
+    skips = tuple(d for d in (_date(s, line, "skip", report) for s, line in zip(clean["skip"], skip_lines)) if d)
+    if first is None:
+        return None
+    weekday = clean["weekday"] or WEEKDAYS[first.weekday()]
+    if WEEKDAYS[first.weekday()] != weekday:
+        report(lines.get("weekday", 1), f"first_date {first.isoformat()} is a "
+                                        f"{WEEKDAYS[first.weekday()].capitalize()}, not a {weekday.capitalize()}")
+        return None
+    hours, minutes = (int(x) for x in re.fullmatch(TIME_RE, clean["start"]).group(0).split(":"))
+    return Delivery(clean["cohort"], clean["facilitator"], clean["room"], first, weekday,
+                    hours * 60 + minutes, skips, str(path))
