@@ -76,3 +76,13 @@ def test_check_clean_fixture_is_silent(tmp_path):
     result = CliRunner().invoke(main, ["check", str(root), "--strict"])
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
+
+
+def test_build_in_an_empty_folder_builds_the_bundled_course(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["build", "--course", "ml-at-scale"])
+    assert result.exit_code == 0, result.output
+    guide = tmp_path / "build/ml-at-scale/facilitator-guide.pdf"
+    sheets = tmp_path / "build/ml-at-scale/participant-worksheets.pdf"
+    assert len(PdfReader(str(guide)).pages) > 10 and len(PdfReader(str(sheets)).pages) >= 5
+    assert len(list((tmp_path / "build/ml-at-scale/sessions").glob("*.pdf"))) == 8
