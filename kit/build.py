@@ -8,6 +8,7 @@ build leaves earlier outputs as they were.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ class BuildOptions:
     paper: str = "a4"
     org: Path | None = None
     delivery: Path | None = None
+    jobs: int = 0  # worker processes; 0: one per core
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Document:
 class BuildResult:
     written: list[Path] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    rendered: list[str] = field(default_factory=list)  # documents rendered, not taken from the cache
 
 
 def session_stem(session: m.Session) -> str:
@@ -64,10 +67,15 @@ def check_output_folder(out: Path, kit_root: Path) -> None:
 
 
 def write_atomically(files: dict[Path, bytes]) -> list[Path]:
-    """Write every file to a temporary name beside it, then rename them all into place."""
+    """Write every file to a temporary name beside it, then rename them all into place.
+
+    A file whose bytes are already the same is left alone (its time stamp too).
+    """
     staged = []
     try:
         for path, data in files.items():
+            if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+                continue
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             staged.append((Path(tmp), path))
@@ -81,7 +89,7 @@ def write_atomically(files: dict[Path, bytes]) -> list[Path]:
         for tmp, _ in staged:
             if tmp.exists():
                 tmp.unlink()
-    return [path for _, path in staged]
+    return list(files)
 
 
 class Planner:
@@ -148,49 +156,94 @@ class Planner:
 
 
 def build(kit_root: Path, options: BuildOptions,
-          progress: Callable[[str], None] | None = None) -> BuildResult:
-    """Build every course of the kit (or one) into options.out. Raises KitError."""
-    from kit import pdf  # the engine is loaded only when PDFs are made
-    from kit.assemble import Part, assemble
+          progress: Callable[[int, int, str], None] | None = None) -> BuildResult:
+    """Build every course of the kit (or one) into options.out. Raises KitError.
+
+    `progress(done, total, label)` is called as each document is ready.
+    """
+    from kit.engine import CACHE_DIR, Cache, Job, Renderer, files_digest
 
     kit_root = Path(kit_root).resolve()
     out = Path(options.out).resolve()
     check_output_folder(out, kit_root)
+    cache = Cache(out / CACHE_DIR)
+    inputs = inputs_digest(kit_root, options, cache)
+    unchanged = cache.unchanged_build(inputs)
+    if unchanged is not None:  # the same inputs as the last successful build: nothing to do
+        written, warnings = unchanged
+        return BuildResult(written, warnings, [])
+    # Phase one: load and validate everything; stop before any rendering.
     loaded = load_kit(kit_root, options.course, options.org)
     delivery = load_delivery(Path(options.delivery), loaded.problems) if options.delivery else None
     loaded.problems.raise_if_errors()
     kit = loaded.kit
 
+    # Phase two: all HTML first, so a template error stops before any PDF.
     planner = Planner(kit_root, options, delivery)
-    roots = [kit_root / "content", kit_root / "templates", bundled_templates()]
-    outputs: dict[Path, bytes] = {}
-
-    def render(doc: Document, css_name: str) -> "pdf.Rendered":
-        if progress:
-            progress(doc.key)
-        try:
-            return pdf.render_pdf(doc.html, planner.page_css + planner.css[css_name], doc.base_url,
-                                  roots, doc.key)
-        except pdf.RefusedResource as exc:
-            raise KitError(f"{doc.key}: {exc}") from None
-
+    roots = tuple(str(r) for r in (kit_root / "content", kit_root / "templates", bundled_templates()))
+    plans = []
     for course in kit.courses:
-        # Phase two: all HTML first, so a template error stops before any PDF.
+        resources = files_digest([kit_root / "content" / course.slug, kit_root / "templates",
+                                  bundled_templates()], skip_suffixes=(".md", ".yaml"))
         guides = [planner.guide_session(course, s) for s in course.sessions]
         sheets = [planner.worksheet_session(course, s) for s in course.sessions]
-        planner.worksheet_front(course)
-        rendered_guides = [render(d, "guide.css") for d in guides]
-        rendered_sheets = [render(d, "worksheet.css") for d in sheets]
-        anchors = {s.id: r.anchors for s, r in zip(course.sessions, rendered_guides)}
-        front = render(planner.guide_front(course, anchors), "guide.css")
-        sheet_front = render(planner.worksheet_front(course), "worksheet.css")
-        for doc, r in zip(guides + sheets, rendered_guides + rendered_sheets):
-            outputs[out / doc.key] = r.pdf
-        outputs[out / course.slug / "facilitator-guide.pdf"] = assemble(
-            [Part(front.pdf, "")] + [Part(r.pdf, d.label) for d, r in zip(guides, rendered_guides)],
-            f"{course.title}: facilitator guide", course.language)
-        outputs[out / course.slug / "participant-worksheets.pdf"] = assemble(
-            [Part(sheet_front.pdf, "")] + [Part(r.pdf, d.label) for d, r in zip(sheets, rendered_sheets)],
-            f"{course.title}: participant worksheets", course.language)
+        sheet_front = planner.worksheet_front(course)
+        plans.append((course, resources, guides, sheets, sheet_front))
+
+    def job(doc: Document, css_name: str, resources: str) -> Job:
+        return Job(doc.key, doc.html, planner.page_css + planner.css[css_name], doc.base_url, roots, resources)
+
+    jobs = options.jobs or os.cpu_count() or 1
+    outputs: dict[Path, bytes] = {}
+    with Renderer(jobs, cache, progress) as renderer:
+        renderer.expect(sum(2 * len(g) + 2 for _, _, g, _, _ in plans))
+        pending = []
+        for course, resources, guides, sheets, sheet_front in plans:
+            pending.append((
+                [renderer.submit(job(d, "guide.css", resources)) for d in guides],
+                [renderer.submit(job(d, "worksheet.css", resources)) for d in sheets],
+                renderer.submit(job(sheet_front, "worksheet.css", resources))))
+        for (course, resources, guides, sheets, _), (p_guides, p_sheets, p_front) in zip(plans, pending):
+            rendered_guides = [p.get() for p in p_guides]
+            # The contents need every session's page numbers: the front matter renders last.
+            anchors = {s.id: r.anchors for s, r in zip(course.sessions, rendered_guides)}
+            front = renderer.submit(job(planner.guide_front(course, anchors), "guide.css", resources)).get()
+            rendered_sheets = [p.get() for p in p_sheets]
+            sheet_front = p_front.get()
+            for doc, r in zip(guides + sheets, rendered_guides + rendered_sheets):
+                outputs[out / doc.key] = r.pdf
+            outputs[out / course.slug / "facilitator-guide.pdf"] = assembled(
+                cache, [(front, "")] + [(r, d.label) for d, r in zip(guides, rendered_guides)],
+                f"{course.title}: facilitator guide", course.language)
+            outputs[out / course.slug / "participant-worksheets.pdf"] = assembled(
+                cache, [(sheet_front, "")] + [(r, d.label) for d, r in zip(sheets, rendered_sheets)],
+                f"{course.title}: participant worksheets", course.language)
     written = write_atomically(outputs)
-    return BuildResult(written, loaded.problems.warnings)
+    if options.course is None:
+        cache.prune()
+    cache.record_build(inputs, written, loaded.problems.warnings)
+    return BuildResult(written, loaded.problems.warnings, renderer.rendered)
+
+
+def inputs_digest(kit_root: Path, options: BuildOptions, cache) -> str:
+    """A digest of everything a build reads: the kit's files, the bundled templates, options."""
+    from kit.engine import files_digest
+
+    extra = [Path(p) for p in (options.org, options.delivery) if p]
+    parts = [files_digest([kit_root / "content", kit_root / "templates", bundled_templates()])]
+    parts += [hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else f"missing:{p}" for p in extra]
+    parts += [repr((options.course, options.paper, str(options.org), str(options.delivery)))]
+    return cache.key("inputs", *parts)
+
+
+def assembled(cache, parts: list, title: str, lang: str) -> bytes:
+    """A whole-course PDF from its parts, taken from the cache when no part changed."""
+    from kit.assemble import Part, assemble
+
+    key = cache.key("assembled", title, lang, *(hashlib.sha256(r.pdf).hexdigest() + label for r, label in parts))
+    hit = cache.get(key)
+    if hit is not None:
+        return hit[0]
+    pdf = assemble([Part(r.pdf, label) for r, label in parts], title, lang)
+    cache.put(key, pdf, {"pages": 0, "anchors": {}, "key": title})
+    return pdf

@@ -1,0 +1,241 @@
+"""Rendering documents to PDF: in worker processes, through a content-keyed cache.
+
+One WeasyPrint document does not get faster with more cores, so independent
+documents (each session's guide and worksheet, the front matter) are rendered
+in parallel processes. Each result is cached under the output folder, keyed by
+everything that affects it (its final HTML and CSS, the resources it may read,
+the kit's and WeasyPrint's versions): a rebuild renders only what changed.
+WeasyPrint itself is imported only inside `render_job`, in whichever process
+renders, never by the planning or checking code.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+from kit import __version__
+from kit.errors import KitError
+
+CACHE_DIR = ".kit-cache"
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs to render one document (picklable)."""
+    key: str
+    html: str
+    css: str
+    base_url: str
+    roots: tuple[str, ...]
+    resources: str  # digest of the files the document may read
+
+
+@dataclass(frozen=True)
+class Result:
+    key: str
+    pdf: bytes
+    pages: int
+    anchors: dict
+    cached: bool = False
+
+
+def render_job(job: Job) -> Result:
+    """Render one document. Runs in a worker process (or inline with one job)."""
+    from kit import pdf
+
+    try:
+        rendered = pdf.render_pdf(job.html, job.css, job.base_url, [Path(r) for r in job.roots], job.key)
+    except pdf.RefusedResource as exc:
+        raise KitError(f"{job.key}: {exc}") from None
+    return Result(job.key, rendered.pdf, rendered.pages, rendered.anchors)
+
+
+def _engine_version() -> str:
+    try:
+        return metadata.version("weasyprint")
+    except metadata.PackageNotFoundError:  # pragma: no cover
+        return "?"
+
+
+def files_digest(folders: list[Path], skip_suffixes: tuple[str, ...] = ()) -> str:
+    """A digest of every file under the folders (their names and bytes)."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix not in skip_suffixes and CACHE_DIR not in path.parts:
+                digest.update(str(path.relative_to(folder)).encode() + b"\0")
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+class Cache:
+    """PDFs and their page anchors stored by key in OUT/.kit-cache/."""
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+        self.used: set[str] = set()
+        self.version = f"{__version__}/{_engine_version()}"
+
+    def key(self, *parts: str) -> str:
+        digest = hashlib.sha256(self.version.encode())
+        for part in parts:
+            digest.update(hashlib.sha256(part.encode()).digest())
+        return digest.hexdigest()[:32]
+
+    def job_key(self, job: Job) -> str:
+        return self.key(job.key, job.html, job.css, job.base_url, job.resources)
+
+    def get(self, key: str) -> tuple[bytes, dict] | None:
+        if self.folder is None:
+            return None
+        pdf, meta = self.folder / f"{key}.pdf", self.folder / f"{key}.json"
+        try:
+            data = json.loads(meta.read_text())
+            blob = pdf.read_bytes()
+        except (OSError, ValueError):
+            return None
+        if hashlib.sha256(blob).hexdigest() != data.get("sha256"):
+            return None
+        self.used.add(key)
+        return blob, data
+
+    def put(self, key: str, blob: bytes, info: dict) -> None:
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.used.add(key)
+        for name, data in ((f"{key}.pdf", blob),
+                           (f"{key}.json", json.dumps({**info, "sha256": hashlib.sha256(blob).hexdigest()}).encode())):
+            tmp = self.folder / f".{name}.{os.getpid()}.tmp"
+            tmp.write_bytes(data)
+            os.replace(tmp, self.folder / name)
+
+    def prune(self) -> None:
+        """Forget entries this build did not use (called after a whole-kit build)."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for path in self.folder.iterdir():
+            if path.stem not in self.used and not path.name.startswith("build-"):
+                path.unlink(missing_ok=True)
+
+    def _record(self, inputs: str) -> Path | None:
+        return self.folder / f"build-{inputs}.json" if self.folder else None
+
+    def record_build(self, inputs: str, written: list[Path], warnings: list) -> None:
+        """Remember a successful build: its inputs' digest, its outputs and their digests."""
+        record = self._record(inputs)
+        if record is None:
+            return
+        for old in self.folder.glob("build-*.json"):
+            old.unlink(missing_ok=True)
+        data = {"outputs": {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in written},
+                "warnings": [w.as_dict() for w in warnings]}
+        tmp = self.folder / f".build.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, record)
+
+    def unchanged_build(self, inputs: str):
+        """(outputs, warnings) when the last build had these inputs and its outputs are intact."""
+        from kit.errors import Problem
+
+        record = self._record(inputs)
+        try:
+            data = json.loads(record.read_text()) if record else None
+        except (OSError, ValueError):
+            return None
+        if not data:
+            return None
+        for path, digest in data["outputs"].items():
+            try:
+                if hashlib.sha256(Path(path).read_bytes()).hexdigest() != digest:
+                    return None
+            except OSError:
+                return None
+        return [Path(p) for p in data["outputs"]], [Problem(**w) for w in data["warnings"]]
+
+
+def _pool_context():
+    # fork starts workers in milliseconds; elsewhere the platform default is safer.
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+class Renderer:
+    """Submits jobs to worker processes (or renders inline when jobs == 1), using the cache."""
+
+    def __init__(self, jobs: int, cache: Cache, progress: Callable[[int, int, str], None] | None = None):
+        self.jobs = max(1, jobs)
+        self.cache = cache
+        self.progress = progress
+        self.pool: ProcessPoolExecutor | None = None
+        self.rendered: list[str] = []  # document keys actually rendered (not from the cache)
+        self.total = 0
+        self.done = 0
+
+    def __enter__(self) -> "Renderer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=exc[0] is None, cancel_futures=True)
+
+    def expect(self, count: int) -> None:
+        self.total += count
+
+    def _tick(self, label: str) -> None:
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total, label)
+
+    def submit(self, job: Job) -> "Pending":
+        """Start rendering `job` (or take it from the cache); `.get()` waits for it."""
+        key = self.cache.job_key(job)
+        hit = self.cache.get(key)
+        if hit is not None:
+            blob, info = hit
+            self._tick(job.key)
+            return Pending(self, key, result=Result(job.key, blob, info["pages"], info["anchors"], cached=True))
+        self.rendered.append(job.key)
+        if self.jobs == 1:
+            return Pending(self, key, job=job)
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_pool_context())
+        return Pending(self, key, future=self.pool.submit(render_job, job))
+
+    def _store(self, key: str, result: Result) -> None:
+        self.cache.put(key, result.pdf, {"pages": result.pages, "anchors": result.anchors, "key": result.key})
+        self._tick(result.key)
+
+
+class Pending:
+    """A document being rendered. `get()` is called on the main thread, which stores the result."""
+
+    def __init__(self, renderer: Renderer, key: str, result: Result | None = None,
+                 job: Job | None = None, future: Future | None = None):
+        self.renderer, self.key = renderer, key
+        self._result, self._job, self._future = result, job, future
+
+    def get(self) -> Result:
+        if self._result is None:
+            if self._job is not None:
+                result = render_job(self._job)
+            else:
+                try:
+                    result = self._future.result()
+                except BrokenProcessPool:
+                    raise KitError("a rendering worker died (out of memory?); try again with -j 1") from None
+            self.renderer._store(self.key, result)
+            self._result = result
+        return self._result
