@@ -62,27 +62,42 @@ def main() -> None:
               help="Organisation profile (YAML) whose products the examples use.")
 @click.option("--delivery", type=click.Path(dir_okay=False, path_type=Path),
               help="Delivery file (YAML): cohort, room, first date, start time; prints real dates and times.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes that render documents in parallel (default: one per core).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def build(kit_dir, out, course, paper, org, delivery, quiet) -> None:
+def build(kit_dir, out, course, paper, org, delivery, jobs, quiet) -> None:
     """Build the facilitator guide and participant worksheets of every course.
 
     Writes OUT/<course>/facilitator-guide.pdf, OUT/<course>/participant-worksheets.pdf
     and one PDF per session under OUT/<course>/sessions/. Nothing is written if any
-    module has an error.
+    module has an error. Documents that did not change since the last build into OUT
+    are taken from OUT/.kit-cache instead of being rendered again.
     """
+    import sys
+
     from kit.build import BuildOptions, build as build_kit
     from kit.paths import find_kit
 
     root = find_kit(kit_dir)
-    options = BuildOptions(out=out, course=course, paper=paper, org=org, delivery=delivery)
-    result = run(build_kit, root, options)
+    options = BuildOptions(out=out, course=course, paper=paper, org=org, delivery=delivery, jobs=jobs or 0)
+    if quiet or not sys.stderr.isatty():
+        result = run(build_kit, root, options)
+    else:
+        with click.progressbar(length=1, label="Rendering", file=sys.stderr,
+                               item_show_func=lambda label: label) as bar:
+            def progress(done: int, total: int, label: str) -> None:
+                bar.length = total
+                bar.update(done - bar.pos, label.rsplit("/", 1)[-1])
+            result = run(build_kit, root, options, progress)
     if not quiet:
         for warning in result.warnings:
             click.echo(warning.format(), err=True)
         whole = [p for p in result.written if p.parent.name != "sessions"]
         for path in whole:
             click.echo(f"wrote {_show(path)}")
-        click.echo(f"{len(result.written)} PDFs in {_show(Path(out))}")
+        fresh = len(result.rendered)
+        click.echo(f"{len(result.written)} PDFs in {_show(Path(out))} "
+                   f"({fresh} documents rendered, the rest unchanged)")
 
 
 def _show(path: Path) -> str:
