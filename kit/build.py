@@ -66,11 +66,21 @@ def check_output_folder(out: Path, kit_root: Path) -> None:
         raise KitError(f"{out}: the output folder is inside the installed package; choose another with -o")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(files: dict[Path, bytes]) -> list[Path]:
     """Write every file to a temporary name beside it, then rename them all into place.
 
     A file whose bytes are already the same is left alone (its time stamp too).
     """
+    # A build killed while writing leaves temporary files of this naming pattern: not outputs.
+    for path in files:
+        for stale in path.parent.glob(f".{path.name}.????????.tmp"):
+            stale.unlink(missing_ok=True)
     staged = []
     try:
         for path, data in files.items():
@@ -79,6 +89,7 @@ def write_atomically(files: dict[Path, bytes]) -> list[Path]:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             staged.append((Path(tmp), path))
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()

@@ -24,40 +24,73 @@ class RefusedResource(FatalURLFetchingError):
 
 
 class KitFetcher(URLFetcher):
-    """Serves `data:` URLs and files that resolve inside the allowed folders; refuses the rest."""
+    """Serves `data:` URLs and regular files that resolve inside the allowed folders.
+
+    WeasyPrint fetches every resource through it: images, stylesheets, fonts and
+    attachments. Anything else is refused with `RefusedResource`, which stops the
+    rendering: other local files, devices, http(s), ftp and every other scheme, file
+    URLs that name a host, relative file URLs, and links that lead out of the
+    allowed folders. No redirects are followed; nothing goes to the network.
+    """
+
+    SYSTEM_FOLDERS = ("/dev", "/proc", "/sys")
+    MAX_BYTES = 64 * 1024 * 1024
 
     def __init__(self, roots: list[Path]):
         super().__init__(allowed_protocols={"data", "file"}, allow_redirects=False, fail_on_errors=True)
         self.roots = [Path(r).resolve() for r in roots]
 
+    def _system(self, path: Path) -> bool:
+        return any(path == Path(s) or Path(s) in path.parents for s in self.SYSTEM_FOLDERS)
+
     def _allowed(self, path: Path) -> bool:
-        for root in self.roots:
-            try:
-                path.relative_to(root)
-                return True
-            except ValueError:
-                continue
-        return False
+        """`path` is resolved: inside a root and not a device or kernel file."""
+        return not self._system(path) and any(path == root or root in path.parents for root in self.roots)
 
     def fetch(self, url, headers=None):
-        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        try:
+            return self._fetch(str(url), headers)
+        except RefusedResource:
+            raise
+        except Exception as exc:  # a malformed URL, an unreadable file: refused, never a traceback
+            raise RefusedResource(f"refused resource {_shorten(url)}: {exc}") from None
+
+    def _fetch(self, url: str, headers):
+        scheme = url.split(":", 1)[0].strip().lower() if ":" in url else ""
         if scheme == "data":
             return super().fetch(url, headers)
         if scheme != "file":
-            raise RefusedResource(f"refused resource (only files inside the kit are read): {url}")
+            raise RefusedResource(f"refused resource (only files inside the kit are read): {_shorten(url)}")
         parts = urlsplit(url)
         if parts.netloc not in ("", "localhost"):
-            raise RefusedResource(f"refused resource on another host: {url}")
-        try:
-            path = Path(unquote(parts.path)).resolve()
-        except (OSError, RuntimeError):
-            raise RefusedResource(f"refused resource: {url}") from None
-        if not self._allowed(path):
+            raise RefusedResource(f"refused resource on another host: {_shorten(url)}")
+        raw = unquote(parts.path)
+        if not raw.startswith("/") or "\x00" in raw:
+            raise RefusedResource(f"refused resource: {_shorten(url)}")
+        path = Path(raw)
+        if self._system(path):  # refused before any link is followed
             raise RefusedResource(f"refused resource outside the kit: {path}")
-        if not path.is_file():
+        try:
+            path = path.resolve()
+        except (OSError, RuntimeError):
+            raise RefusedResource(f"refused resource: {path}") from None
+        if not self._allowed(path):  # checked before the file is even looked at
+            raise RefusedResource(f"refused resource outside the kit: {path}")
+        if not path.exists():
             raise RefusedResource(f"missing resource: {path}")
+        if not path.is_file():
+            raise RefusedResource(f"refused resource, not a regular file: {path}")
+        with path.open("rb") as handle:
+            body = handle.read(self.MAX_BYTES + 1)
+        if len(body) > self.MAX_BYTES:
+            raise RefusedResource(f"refused resource larger than {self.MAX_BYTES // 2**20} MiB: {path}")
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": content_type})
+        return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
+
+
+def _shorten(url) -> str:
+    url = str(url)
+    return url if len(url) <= 120 else url[:117] + "..."
 
 
 @dataclass(frozen=True)
@@ -76,7 +109,8 @@ def render_pdf(html: str, css: str, base_url: str, roots: list[Path], identifier
     for index, page in enumerate(document.pages):
         for name in page.anchors:
             anchors.setdefault(name, index)
+    # PDF/UA-1: tagged, with the document title and language, for screen readers.
     pdf = document.write_pdf(
         pdf_identifier=hashlib.md5(identifier.encode()).hexdigest().encode(),
-        pdf_tags=tagged, uncompressed_pdf=False)
+        pdf_variant="pdf/ua-1" if tagged else None, pdf_tags=tagged)
     return Rendered(pdf, len(document.pages), anchors)
