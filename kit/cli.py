@@ -133,3 +133,137 @@ def check(kit_dir, strict, fmt, course, org) -> None:
         click.echo(f"{errors} errors, {warnings} warnings", err=True)
     if any(p.severity == "error" for p in problems) or (strict and problems):
         raise SystemExit(1)
+
+
+# --- authoring: init, new session, add anecdote; announce; export ------------------------
+
+def _writable_kit(kit_dir: Path | None) -> Path:
+    """The kit a command writes into: the one given, else the current folder (never the bundled one)."""
+    return (kit_dir or Path.cwd()).resolve()
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--course", metavar="SLUG", default="my-course", show_default=True,
+              help="The course's folder name under content/.")
+@click.option("--title", default="My course", show_default=True, help="The course's title.")
+def init(directory, course, title) -> None:
+    """Start a new kit in DIRECTORY (new or empty): a course, an example session and a README.
+
+    The new kit passes `kit check` and builds as it is; edit it from there.
+    """
+    from kit.scaffold import init_kit
+
+    for path in run(init_kit, directory, course, title):
+        click.echo(f"created {_show(path)}")
+    click.echo(f"next: cd {directory} && kit check && kit build")
+
+
+@main.group()
+def new() -> None:
+    """Create a new piece of content (`kit new session`)."""
+
+
+@new.command("session")
+@click.argument("course")
+@click.argument("title")
+@KIT_DIR
+def new_session(course, title, kit_dir) -> None:
+    """Add the next numbered session, TITLE, to COURSE (a folder name under content/).
+
+    The module gets a front matter and a run of show that adds up to the course's
+    session length; `kit check` then lists what is left to write. KIT_DIR defaults
+    to the current folder.
+    """
+    from kit.scaffold import new_session as create
+
+    click.echo(_show(run(create, _writable_kit(kit_dir), course, title)))
+
+
+@main.group()
+def add() -> None:
+    """Add a block to an existing module (`kit add anecdote`)."""
+
+
+def _stdin_is_terminal() -> bool:
+    import sys
+
+    return sys.stdin.isatty()
+
+
+STORY_HELP = ("# Write the anecdote's story below, as you would tell it. Lines that start with\n"
+              "# '# ' as these do are removed. Save and close the editor to add it.\n")
+
+
+@add.command("anecdote")
+@click.argument("session")
+@click.option("--segment", required=True, help="Title of the segment (the ## heading, without its braces).")
+@click.option("--title", required=True, help="The anecdote's title.")
+@click.option("--point", default="", help="What the story shows, in one line.")
+@click.option("--source", default="", help="Where the story comes from.")
+@click.option("--retell", default="", help="How to retell it.")
+@click.option("--from-file", type=click.File("r", encoding="utf-8-sig"),
+              help="Read the story from this file ('-' for standard input).")
+@click.option("--course", metavar="SLUG", help="The course, when the kit has several.")
+@click.option("--kit", "kit_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The kit folder (default: the current folder).")
+def add_anecdote(session, segment, title, point, source, retell, from_file, course, kit_dir) -> None:
+    """Add an anecdote at the end of a segment of SESSION (NN, slug or the module's path).
+
+    The story comes from --from-file, else standard input when it is not a terminal,
+    else $EDITOR. Every other byte of the module stays as it was.
+    """
+    import sys
+
+    from kit.edit import add_anecdote as add_block, find_module
+
+    if from_file is not None:
+        story = from_file.read()
+    elif not _stdin_is_terminal():
+        story = sys.stdin.read()
+    else:
+        edited = click.edit(STORY_HELP + "\n", extension=".md")
+        if edited is None:
+            raise click.ClickException("the editor was closed without saving; nothing was added")
+        story = "\n".join(line for line in edited.splitlines() if line not in STORY_HELP.splitlines())
+    ref = run(find_module, _writable_kit(kit_dir), session, course)
+    added = run(add_block, ref, segment, title, story, point, source, retell)
+    click.echo(f"{_show(added.path)}:{added.line}: added anecdote '{title}' to segment '{added.segment}'")
+
+
+@main.command()
+@click.argument("session")
+@click.option("--course", metavar="SLUG", help="The course, when the kit has several.")
+@click.option("--delivery", type=click.Path(dir_okay=False, path_type=Path),
+              help="Delivery file (YAML): adds the session's date, time and room.")
+@click.option("--kit", "kit_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The kit folder (default: the current folder if it is a kit, else the bundled one).")
+def announce(session, course, delivery, kit_dir) -> None:
+    """Print SESSION's pre-work announcement in Markdown, for chat or e-mail.
+
+    SESSION is a number, a slug or a module's path. The announcement lists the
+    pre-work with links and minutes, the total time and the questions to think about.
+    """
+    from kit.announce import announce as make
+    from kit.paths import find_kit
+
+    click.echo(run(make, find_kit(kit_dir), session, course, delivery), nl=False)
+
+
+@main.command()
+@KIT_DIR
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True,
+              help="Output format.")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+@click.option("--course", metavar="SLUG", help="Export only this course.")
+def export(kit_dir, fmt, out, course) -> None:
+    """Write the validated model (courses, sessions, segments, blocks) as JSON."""
+    from kit.export import export_json, export_to_file
+    from kit.paths import find_kit
+
+    root = find_kit(kit_dir)
+    if out is None:
+        click.echo(run(export_json, root, course), nl=False)
+    else:
+        click.echo(f"wrote {_show(run(export_to_file, root, out, course))}", err=True)

@@ -1,0 +1,269 @@
+"""`kit add anecdote`: insert a block into a module without touching anything else.
+
+The segment is found with the module parser (so `##` lines inside code fences
+are not mistaken for headings). The new block is inserted as one run of bytes
+at the end of the segment, before the blank lines that precede the next `##`
+heading; every other byte of the file, its line endings and a byte-order mark
+included, stays as it was. The result is parsed again and must hold the new
+anecdote, with the same fields, in that segment, and no errors before it is
+written, atomically (a temporary file in the same folder, then os.replace).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from kit.errors import KitError, Problem, Problems
+from kit.loader import MODULE_RE, load_kit
+from kit.parse import (ATTRS_RE, CODE_RE, FENCE_RE, H2_RE, TextProblem, build_tree, decode,
+                       parse_module, split_front_matter)
+from kit.yamlload import YamlProblem, load_yaml
+
+BOM = b"\xef\xbb\xbf"
+LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+# --- which module -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ModuleRef:
+    root: Path      # the kit
+    course: str     # the course's folder name
+    path: Path      # the module file
+    number: int
+    slug: str
+
+
+def find_module(root: Path, session: str, course: str | None = None) -> ModuleRef:
+    """A module named by a path to its file, or by NN, slug or NN-slug within a course.
+
+    Without `course`, the kit must have exactly one course.
+    """
+    candidate = Path(session)
+    if candidate.suffix == ".md" and candidate.is_file():
+        path = candidate.resolve()
+        match = MODULE_RE.match(path.name)
+        if not match or path.parent.parent.name != "content":
+            raise KitError(f"{session}: not a session module: it must be content/<course>/NN-slug.md "
+                           "in a kit")
+        return ModuleRef(path.parent.parent.parent, path.parent.name, path,
+                         int(match.group(1)), match.group(2))
+    root = Path(root)
+    content = root / "content"
+    if not content.is_dir():
+        raise KitError(f"{root}: not a kit: there is no content/ folder (create one with 'kit init')")
+    courses = sorted(p.name for p in content.iterdir() if (p / "course.yaml").is_file())
+    if course is None:
+        if len(courses) != 1:
+            raise KitError(f"the kit has {len(courses)} courses; say which with --course: "
+                           f"{', '.join(courses) or 'none'}")
+        course = courses[0]
+    elif course not in courses:
+        raise KitError(f"no course '{course}' in {content}; courses: {', '.join(courses) or 'none'}")
+    folder = content / course
+    modules = []
+    for path in sorted(folder.iterdir()):
+        match = MODULE_RE.match(path.name)
+        if match and path.is_file():
+            modules.append((path, int(match.group(1)), match.group(2)))
+    key = session.strip()
+    for path, number, slug in modules:
+        if key in (slug, path.stem, path.name) or (key.isdigit() and int(key) == number):
+            return ModuleRef(root, course, path, number, slug)
+    names = ", ".join(p.stem for p, _, _ in modules) or "none"
+    raise KitError(f"no session '{session}' in course '{course}'; sessions: {names}")
+
+
+# --- the text, line by line ------------------------------------------------------------
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their own endings ('\\r\\n', '\\r' or '\\n'); ''.join() gives `text` back.
+
+    Line i here is line i + 1 of `kit.parse.decode`'s numbering."""
+    return LINE_RE.findall(text)
+
+
+def _ending(line: str) -> str:
+    return line[len(line.rstrip("\r\n")):]
+
+
+def _yaml_value(key: str, value: str) -> str:
+    """`key: value`, quoted only when YAML would not read the plain text back unchanged."""
+    try:
+        plain = load_yaml(f"{key}: {value}")
+    except YamlProblem:
+        plain = None
+    if isinstance(plain, dict) and plain.get(key) == value:
+        return f"{key}: {value}"
+    return f"{key}: {json.dumps(value, ensure_ascii=False)}"
+
+
+def _one_line(what: str, value: str) -> str:
+    value = value.strip()
+    if "\n" in value or "\r" in value:
+        raise KitError(f"the anecdote's {what} must be one line")
+    return value
+
+
+def anecdote_lines(title: str, story: str, point: str = "", source: str = "",
+                   retell: str = "") -> list[str]:
+    """The lines of a `::: anecdote` block, without line endings."""
+    lines = [f"::: anecdote {title}"]
+    for key, value in (("point", point), ("source", source), ("retell", retell)):
+        if value:
+            lines.append(_yaml_value(key, value))
+    story_lines = [line.rstrip() for line in story.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    while story_lines and not story_lines[0]:
+        story_lines.pop(0)
+    while story_lines and not story_lines[-1]:
+        story_lines.pop()
+    code = ""
+    for line in story_lines:
+        if code:
+            if line.strip().startswith(code):
+                code = ""
+            continue
+        fence = CODE_RE.match(line)
+        if fence:
+            code = fence.group(1)
+        elif H2_RE.match(line):
+            raise KitError(f"the story cannot contain a '##' heading, which would start a new "
+                           f"segment: {line.strip()}")
+        elif FENCE_RE.match(line):
+            raise KitError(f"the story cannot contain a ':::' fence line: {line.strip()}")
+    lines.append("")  # a blank line: the story is never read as fields
+    lines += story_lines
+    lines.append(":::")
+    return lines
+
+
+@dataclass(frozen=True)
+class Added:
+    path: Path
+    line: int      # the line of the new block's opening fence
+    segment: str   # the segment's title
+
+
+def segment_title(heading: str) -> str:
+    match = ATTRS_RE.search(heading)
+    return (heading[: match.start()] if match else heading).strip()
+
+
+@dataclass(frozen=True)
+class _Context:
+    products: dict
+    minutes: int
+
+
+def _course_context(ref: ModuleRef) -> _Context:
+    """What parsing a module of this course needs: its products and default session length."""
+    loaded = load_kit(ref.root, ref.course)
+    course = loaded.kit.course(ref.course)
+    if course is None:
+        loaded.problems.raise_if_errors()
+        raise KitError(f"cannot read the course '{ref.course}'")  # pragma: no cover
+    return _Context({p.id: p.name for p in course.organisation.products}, course.session_minutes)
+
+
+def _module_problems(text: str, ref: ModuleRef, rel: str, context: _Context):
+    """Parse the module as the loader does; return its errors and the session."""
+    problems = Problems()
+    session = parse_module(text, rel, ref.number, ref.slug, context.products, context.minutes,
+                           lambda line, msg: problems.error(rel, line, msg), lambda *_: None)
+    return problems.errors, session
+
+
+def add_anecdote(ref: ModuleRef, segment: str, title: str, story: str, point: str = "",
+                 source: str = "", retell: str = "") -> Added:
+    """Insert an anecdote at the end of `segment` of the module `ref`. Raises KitError."""
+    path = ref.path
+    rel = str(path.relative_to(ref.root)) if path.is_relative_to(ref.root) else str(path)
+    title = _one_line("title", title)
+    if not title:
+        raise KitError("the anecdote needs a title (--title)")
+    point, source, retell = (_one_line(k, v) for k, v in
+                             (("point", point), ("source", source), ("retell", retell)))
+    if not story.strip():
+        raise KitError("the anecdote has no story: give it with --from-file, on standard input "
+                       "or in your editor")
+    block = anecdote_lines(title, story, point, source, retell)
+
+    data = path.read_bytes()
+    try:
+        decoded = decode(data)
+    except TextProblem as problem:
+        raise KitError([Problem(rel, problem.line, 1, "error", problem.message)]) from None
+    context = _course_context(ref)
+    errors, _ = _module_problems(decoded, ref, rel, context)
+    if errors:
+        raise KitError(errors + [Problem(rel, 1, 1, "error", "fix these errors first; "
+                                         "the module was not changed")])
+    bom = data.startswith(BOM)
+    raw = data[len(BOM):].decode("utf-8") if bom else data.decode("utf-8")
+    lines = split_lines(raw)
+
+    _, _, body, body_line = split_front_matter(decoded)
+    _, raw_segments = build_tree(body, body_line, lambda *_: None)
+    titles = [segment_title(s.heading) for s in raw_segments]
+    wanted = " ".join(segment.split())
+    matches = [i for i, t in enumerate(titles) if t == wanted] or \
+              [i for i, t in enumerate(titles) if t.casefold() == wanted.casefold()]
+    if len(matches) != 1:
+        listed = "; ".join(f"'{t}'" for t in titles) or "none"
+        what = "more than one segment is called" if matches else "no segment called"
+        raise KitError([Problem(rel, 1, 1, "error", f"{what} '{segment}'; the segments are: {listed}")])
+    index = matches[0]
+    first = raw_segments[index].line  # 1-based, the heading
+    end = raw_segments[index + 1].line - 1 if index + 1 < len(raw_segments) else len(lines)
+    last = end
+    while last > first and not lines[last - 1].strip():
+        last -= 1
+    # Insert after line `last` (1-based): a blank line, then the block.
+    after = lines[last - 1]
+    newline = _ending(after) or next((_ending(line) for line in lines if _ending(line)), "\n")
+    prefix = "" if _ending(after) else newline
+    inserted = prefix + newline + newline.join(block) + newline
+    offset = sum(len(line) for line in lines[:last])
+    if last == len(lines) and not _ending(after):
+        inserted = inserted[: -len(newline)]  # the file ended without a line ending; so does it now
+    new_raw = raw[:offset] + inserted + raw[offset:]
+    new_data = (BOM if bom else b"") + new_raw.encode("utf-8")
+
+    # Parse the result: it must be as valid as before, with the anecdote where it belongs.
+    fence_line = last + 2
+    errors, session = _module_problems(decode(new_data), ref, rel, context)
+    found = None
+    if session is not None and index < len(session.segments):
+        found = next((b for b in session.segments[index].blocks
+                      if b.kind == "anecdote" and b.src.line == fence_line), None)
+    expected = (title, "\n".join(block[block.index("") + 1:-1]), point, source, retell)
+    if errors or found is None or (found.title, found.story, found.point, found.source,
+                                   found.retell) != expected:
+        raise KitError(errors + [Problem(rel, fence_line, 1, "error",
+                                         "the anecdote could not be added cleanly; "
+                                         "the module was not changed")])
+    write_atomic(path, new_data)
+    return Added(path, fence_line, titles[index])
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data`: write a temporary file beside it, then rename it into place."""
+    path = Path(path)
+    mode = path.stat().st_mode & 0o7777 if path.exists() else None
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
+                                         delete=False)
+    try:
+        with handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(handle.name, mode)
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
