@@ -5,19 +5,25 @@ the model and all problems (errors and warnings); callers decide what stops.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
 
 from kit import model as m
 from kit.errors import KitError, Problems
-from kit.parse import TextProblem, decode, parse_module
+from kit.markdown import dropped_html, image_sources, url_scheme
+from kit.parse import MAX_MODULE_BYTES, TextProblem, decode, parse_module
 from kit.schema import COURSE, ORGANISATION, check_mapping
 from kit.yamlload import YamlProblem, load_yaml
 
 MODULE_RE = re.compile(r"^(\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
 COURSE_FILES = {"course.yaml", "introduction.md"}
+# The kit's folders that a build reads resources (images, stylesheets) from.
+RESOURCE_FOLDERS = ("content", "templates")
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,14 @@ def read_text(path: Path, root: Path, problems: Problems) -> str | None:
         problems.error(path, 1, "the file links to a place outside the kit; it is not read")
         return None
     try:
-        return decode(path.read_bytes())
+        if not path.is_file():  # a device, a pipe or a folder would block or fail the read
+            problems.error(path, 1, "not a regular file; it is not read")
+            return None
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_MODULE_BYTES:
+                raise TextProblem(1, f"file is larger than 1 MiB ({size:,} bytes)")
+            return decode(handle.read(MAX_MODULE_BYTES + 1))
     except TextProblem as problem:
         problems.error(path, problem.line, problem.message)
     except OSError as exc:
@@ -58,6 +71,106 @@ def load_yaml_file(path: Path, root: Path, problems: Problems):
     except YamlProblem as problem:
         problems.error(path, problem.line, problem.message)
         return None, text
+
+
+# --- what a module's text names: images, and raw HTML the sanitiser drops ----------
+
+def resource_roots(root: Path) -> list[Path]:
+    """The folders of the kit a build may read images and stylesheets from."""
+    return [root / name for name in RESOURCE_FOLDERS]
+
+
+def _short(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def image_problem(src: str, folder: Path, root: Path) -> str | None:
+    """Why the image `src`, named in a module of `folder`, cannot be used; None when it can.
+
+    Resolves like the PDF engine does (relative to the course folder, then '..'
+    and symbolic links), so what passes here is what the engine is allowed to read.
+    """
+    name = _short(src)
+    scheme = url_scheme(src)
+    if scheme in ("http", "https") or src.strip().startswith("//"):
+        return (f"image '{name}' is on the web, and nothing is fetched while building: "
+                "save it in the course folder and name it by a relative path")
+    if scheme == "data":
+        return (f"image '{name}' is a data: URL, which the sanitiser removes: "
+                "save the image in the course folder and name it by a relative path")
+    if scheme:
+        return (f"image '{name}' is a {scheme}: URL: name the image by a path relative "
+                "to the module's folder")
+    if src.strip().startswith(("/", "\\")):
+        return f"image '{name}' is an absolute path: name it by a path relative to the module's folder"
+    raw = unquote(urlsplit(urljoin(folder.resolve().as_uri() + "/", src.strip())).path)
+    if "\x00" in raw:
+        return f"image '{name}' is not a usable path"
+    try:
+        target = Path(raw).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return f"image '{name}' is not a usable path"
+    if not inside(target, root):
+        return (f"image '{name}' lies outside the kit (after following '..' and links); "
+                "keep images in the course folder")
+    if not any(inside(target, r) for r in resource_roots(root)):
+        return (f"image '{name}' lies outside the kit's {' and '.join(f'{f}/' for f in RESOURCE_FOLDERS)} "
+                "folders, the only ones read while building")
+    if not target.is_file():
+        try:
+            shown = target.relative_to(root.resolve())
+        except ValueError:
+            shown = target
+        return f"image '{name}' not found: there is no file {shown}"
+    return None
+
+
+def _texts(obj, line: int):
+    """Every string of a model object, each with the line its element starts on."""
+    if isinstance(obj, str):
+        yield obj, line
+    elif isinstance(obj, (tuple, list)):
+        for item in obj:
+            yield from _texts(item, line)
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        src = getattr(obj, "src", None)
+        line = src.line if isinstance(src, m.Source) else line
+        for f in dataclasses.fields(obj):
+            if f.name != "src":
+                yield from _texts(getattr(obj, f.name), line)
+
+
+def line_of(lines: list[str], needles: list[str], start: int) -> int:
+    """The first line at or after `start` that holds one of the needles; else `start`."""
+    for needle in needles:
+        needle = needle.lower()
+        if needle:
+            for index in range(max(start, 1) - 1, len(lines)):
+                if needle in lines[index].lower():
+                    return index + 1
+    return start
+
+
+def check_texts(texts, source: str, path: Path, folder: Path, root: Path, problems: Problems) -> None:
+    """Errors for images that cannot be used; warnings for raw HTML the sanitiser drops."""
+    lines = source.split("\n")
+    seen = set()
+    for text, start in texts:
+        for src in image_sources(text):
+            message = image_problem(src, folder, root)
+            if message:
+                forms = dict.fromkeys([src, src.replace("&", "&amp;"), unquote(src)])
+                line = line_of(lines, [f"{edge}{form}" for form in forms for edge in ("(", "<", '"', "'", "=", ": ")]
+                               + list(forms), start)
+                if (line, message) not in seen:
+                    seen.add((line, message))
+                    problems.error(path, line, message)
+        for dropped in dropped_html(text):
+            line = line_of(lines, [dropped.needle], start)
+            if (line, dropped.message) not in seen:
+                seen.add((line, dropped.message))
+                problems.warning(path, line, dropped.message)
 
 
 def organisation_from(clean: dict, raw, path: Path, problems: Problems) -> m.Organisation:
@@ -95,6 +208,7 @@ def load_course(folder: Path, root: Path, problems: Problems,
     if intro_file.exists():
         introduction = read_text(intro_file, root, problems) or ""
         digest.update(introduction.encode())
+        check_texts([(introduction, 1)], introduction, intro_file, folder, root, problems)
     # Examples may name the course's own products and, with --org, the organisation's.
     products = {p.id: p.name for p in own_org.products} | {p.id: p.name for p in organisation.products}
     sessions = []
@@ -122,6 +236,7 @@ def load_course(folder: Path, root: Path, problems: Problems,
                                lambda line, msg, p=path: problems.error(p, line, msg),
                                lambda line, msg, p=path: problems.warning(p, line, msg))
         if session is not None:
+            check_texts(_texts(session, 1), text, path, folder, root, problems)
             sessions.append(session)
     if not numbers:
         problems.error(course_file, 1, "the course has no modules: add files such as 01-kick-off.md")
@@ -137,6 +252,8 @@ def load_kit(root: Path, course: str | None = None, org_file: Path | None = None
     content = root / "content"
     if not content.is_dir():
         raise KitError(f"{root}: not a kit: there is no content/ folder (create one with 'kit init')")
+    if not outside_links(root, problems):
+        return Loaded(m.Kit(()), problems, root)
     org = None
     if org_file is not None:
         org = load_org_profile(Path(org_file), problems)
@@ -149,6 +266,9 @@ def load_kit(root: Path, course: str | None = None, org_file: Path | None = None
         folders = wanted
     courses = []
     for folder in folders:
+        if not inside(folder, root):
+            problems.error(folder, 1, "the course folder links to a place outside the kit; it is not read")
+            continue
         if not (folder / "course.yaml").exists():
             problems.error(folder / "course.yaml", 1, "every course folder needs a course.yaml")
             continue
@@ -158,6 +278,30 @@ def load_kit(root: Path, course: str | None = None, org_file: Path | None = None
     if not folders:
         problems.error(content, 1, "the kit has no courses: add content/<course-slug>/course.yaml")
     return Loaded(m.Kit(tuple(courses)), problems, root)
+
+
+def outside_links(root: Path, problems: Problems) -> bool:
+    """False when content/ or templates/ lead out of the kit: nothing is then read.
+
+    A file or folder inside templates/ that links out of the kit is an error too,
+    since templates and stylesheets are read from there.
+    """
+    ok = True
+    for name in RESOURCE_FOLDERS:
+        folder = root / name
+        if folder.is_symlink() or folder.exists():
+            if not inside(folder, root):
+                problems.error(folder, 1, f"{name}/ links to a place outside the kit; it is not read")
+                ok = False
+    templates = root / "templates"
+    if ok and templates.is_dir():
+        for base, dirs, files in os.walk(templates):
+            for entry in dirs + files:
+                if not inside(Path(base) / entry, root):
+                    problems.error(Path(base) / entry, 1, "the file links to a place outside the kit; "
+                                                          "it is not read")
+                    ok = False
+    return ok
 
 
 def load_org_profile(path: Path, problems: Problems) -> m.Organisation | None:

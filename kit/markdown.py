@@ -2,10 +2,15 @@
 
 Raw HTML in a module is cleaned with an allowlist (nh3): no script, iframe,
 object, style or link elements, no event handlers, no javascript: URLs.
+`image_sources` and `dropped_html` let the loader check the same text before
+anything is rendered: which images it names and what the sanitiser removes.
 """
 from __future__ import annotations
 
 import functools
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
 
 import markdown as _markdown
 import nh3
@@ -44,14 +49,22 @@ def _converter() -> _markdown.Markdown:
     return _markdown.Markdown(extensions=EXTENSIONS, output_format="html")
 
 
+CLEAN_CONTENT_TAGS = set(DROPPED_TAGS) - {"svg", "math"} | {"script", "style"}
+
+
+@functools.lru_cache(maxsize=4096)
+def _raw_html(text: str) -> str:
+    """Markdown's HTML before sanitising: author HTML passes through it untouched."""
+    return _converter().reset().convert(text)
+
+
 @functools.lru_cache(maxsize=4096)
 def _render(text: str, inline: bool) -> str:
-    html = _converter().reset().convert(text)
+    html = _raw_html(text)
     if inline and html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                     url_schemes=URL_SCHEMES, link_rel=None,
-                     clean_content_tags=set(DROPPED_TAGS) - {"svg", "math"} | {"script", "style"})
+                     url_schemes=URL_SCHEMES, link_rel=None, clean_content_tags=CLEAN_CONTENT_TAGS)
 
 
 def render_markdown(text: str, inline: bool = False) -> Markup:
@@ -59,3 +72,81 @@ def render_markdown(text: str, inline: bool = False) -> Markup:
     if not text:
         return Markup("")
     return Markup(_render(text, inline))
+
+
+# --- looking at author HTML before it is rendered ----------------------------------
+
+class _Tags(HTMLParser):
+    """Every start tag with its attributes (entities decoded)."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, attrs))
+
+
+def url_scheme(url: str) -> str:
+    """The scheme of a URL as a browser reads it (spaces and control characters ignored)."""
+    match = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):", re.sub(r"[\x00-\x20\x7f]", "", url))
+    return match.group(1).lower() if match else ""
+
+
+def image_sources(text: str) -> list[str]:
+    """Every image URL the text names: what survives sanitising (so what the PDF
+    engine would fetch) and what the sanitiser would silently drop (file:, data:)."""
+    if not text or "<" not in text and "![" not in text and "]:" not in text:
+        return []
+    found: list[str] = []
+    for html in (_raw_html(text), _render(text, False)):
+        for tag, attrs in _Tags(html).tags:
+            if tag == "img":
+                src = dict(attrs).get("src")
+                if src is not None and src.strip() and src not in found:
+                    found.append(src)
+    return found
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """Something the sanitiser removes; `needle` is source text that locates it."""
+    needle: str
+    message: str
+
+
+def dropped_html(text: str) -> list[Dropped]:
+    """What the sanitiser removes from the author's raw HTML, to warn about it.
+
+    Only HTML the author wrote counts: tags Markdown makes itself (a '#' heading's
+    <h1>) are not reported. Image URLs are the loader's business, not listed here.
+    """
+    if not text or "<" not in text and ":" not in text:
+        return []
+    found: list[Dropped] = []
+
+    def add(needle: str, message: str) -> None:
+        if Dropped(needle, message) not in found:
+            found.append(Dropped(needle, message))
+
+    for tag, attrs in _Tags(_raw_html(text)).tags:
+        if tag not in ALLOWED_TAGS and re.search(rf"<\s*{re.escape(tag)}\b", text, re.I):
+            if tag in CLEAN_CONTENT_TAGS:
+                add(f"<{tag}", f"raw HTML <{tag}> is removed with its content by the sanitiser")
+            else:
+                add(f"<{tag}", f"raw HTML <{tag}> is not allowed; the sanitiser removes the tag "
+                               "and keeps its text")
+        for name, value in attrs:
+            if name.startswith("on"):
+                add(f"{name}=", f"event handler '{name}' on <{tag}> is removed by the sanitiser")
+            elif name == "style":
+                add("style=", f"style attribute on <{tag}> is removed by the sanitiser; "
+                             "styles belong in the kit's templates/")
+            elif name in ("href", "src", "action", "formaction", "xlink:href", "data") and value:
+                scheme = url_scheme(value)
+                if scheme and scheme not in URL_SCHEMES and not (tag == "img" and name == "src"):
+                    add(value.strip()[:40] or name,
+                        f"{scheme}: URL in <{tag} {name}> is removed by the sanitiser")
+    return found

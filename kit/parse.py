@@ -91,11 +91,16 @@ def build_tree(lines: list[str], first_line: int, report: Report) -> tuple[Node,
     code_fence = ""
 
     def close_all(reason_line: int) -> None:
-        while len(stack) > 1:
-            node = stack.pop()
-            report(node.line, f"'{node.kind}' block is not closed: add a line ':::' "
-                              f"before line {reason_line}" if reason_line else
-                              f"'{node.kind}' block is not closed: add a line ':::' at its end")
+        where = f"before line {reason_line}" if reason_line else "at its end"
+        unclosed = stack[1:]
+        del stack[1:]
+        if len(unclosed) > 3:  # one message for a pile of them, at the outermost
+            node = unclosed[0]
+            report(node.line, f"'{node.kind}' block is not closed, nor are the {len(unclosed) - 1} "
+                              f"blocks opened inside it: add lines ':::' {where}")
+            return
+        for node in reversed(unclosed):
+            report(node.line, f"'{node.kind}' block is not closed: add a line ':::' {where}")
 
     for offset, text in enumerate(lines):
         line = first_line + offset
@@ -293,7 +298,7 @@ class ModuleParser:
             tokens = shlex.split(attrs_match.group(1))
         except ValueError as exc:
             self.report(raw.line, f"cannot read the heading's attributes: {exc}")
-            tokens = []
+            return title, {"minutes": None, "kind": None}
         for token in tokens:
             key, eq, value = token.partition("=")
             if not eq:
@@ -318,8 +323,10 @@ class ModuleParser:
                 self.report(child.line, "blocks belong inside a segment: put them after a '## ...' heading")
         segments = []
         start = 0
+        minutes_known = True  # a segment whose minutes could not be read makes any total wrong
         for raw in raw_segments:
             title, attrs = self.heading(raw)
+            minutes_known = minutes_known and attrs["minutes"] is not None
             seg_minutes = attrs["minutes"] or 0
             segments.append(m.Segment(title, attrs["kind"] or "discussion", seg_minutes, start,
                                       self.segment_items(raw.root), self.src(raw.line)))
@@ -327,7 +334,7 @@ class ModuleParser:
         if not raw_segments:
             self.report(front_line, "the module has no run of show: add segments as "
                                     "'## Title {minutes=N kind=K}' headings")
-        elif start != minutes and front_ok:
+        elif start != minutes and front_ok and minutes_known:
             diff = start - minutes
             how = f"over-runs by {diff} minutes" if diff > 0 else f"under-runs by {-diff} minutes"
             self.report(raw_segments[-1].line,
@@ -375,8 +382,8 @@ def parse_module(text: str, path: str, number: int, slug: str, products: dict[st
         if front_ok and not yaml_text.strip():
             report(yaml_line - 1, "the front matter is empty; it needs at least 'title'")
     if not isinstance(front, dict):
-        report(yaml_line, "the front matter must be 'key: value' lines")
-        front = LineDict()
+        report(getattr(front, "line", yaml_line), "the front matter must be 'key: value' lines")
+        front, front_ok = LineDict(), False
         front.lines = {}
     parser = ModuleParser(path, products, report, warn)
     overview, raw_segments = build_tree(body, body_line, report)

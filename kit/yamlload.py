@@ -99,12 +99,32 @@ def _measure(node: yaml.Node, offset: int) -> None:
     size(node, 0)
 
 
+def _check_depth(text: str, offset: int) -> None:
+    """Refuse deep nesting from the event stream, before the (recursive) composer sees it."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise YamlProblem(event.start_mark.line + 1 + offset,
+                                  f"nesting deeper than {MAX_DEPTH} levels")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _tag_name(problem: str) -> str:
+    """'... for the tag 'tag:yaml.org,2002:python/object'' -> '!!python/object'."""
+    tag = problem.rsplit("tag", 1)[-1].strip().strip("'\"")
+    return "!!" + tag[len(":yaml.org,2002:"):] if tag.startswith(":yaml.org,2002:") else tag
+
+
 def load_yaml(text: str, line_offset: int = 0):
     """Parse one YAML document. Raises YamlProblem(line, message) on any problem.
 
     `line_offset` is added to every line, for YAML that sits inside another file.
     """
     try:
+        _check_depth(text, line_offset)
         loader = _Loader(text)
         loader.offset = line_offset
         try:
@@ -119,8 +139,12 @@ def load_yaml(text: str, line_offset: int = 0):
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1) if mark else 1
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        if "could not determine a constructor" in message:
-            message = f"YAML tag not allowed: {exc.problem.split('tag')[-1].strip()}" if exc.problem else message
+        if exc.problem and "could not determine a constructor" in exc.problem:
+            tag = _tag_name(exc.problem)
+            hint = "" if tag.startswith("!!") else "; to start a text with '!', put the text in quotes"
+            raise YamlProblem(line + line_offset,
+                              f"YAML tag '{tag}' is not allowed: only plain text, numbers, "
+                              f"true/false, lists and mappings{hint}") from None
         raise YamlProblem(line + line_offset, f"invalid YAML: {message}") from None
     except yaml.YAMLError as exc:
         raise YamlProblem(1 + line_offset, f"invalid YAML: {exc}") from None
