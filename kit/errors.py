@@ -18,6 +18,8 @@ class Problem:
     message: str
 
     def format(self, with_col: bool = False) -> str:
+        if not self.path:  # a problem of the run itself (a missing folder, an unknown course)
+            return f"error: {self.message}" if with_col else self.message
         where = f"{self.path}:{self.line}"
         if with_col:
             where += f":{self.col}"
@@ -35,7 +37,7 @@ class KitError(Exception):
 
     def __init__(self, problems: list[Problem] | str):
         if isinstance(problems, str):
-            problems = [Problem("kit", 0, 0, "error", problems)]
+            problems = [Problem("", 0, 0, "error", problems)]
         self.problems = sorted(problems)
         super().__init__("\n".join(p.format() for p in self.problems))
 
