@@ -132,11 +132,14 @@ class Planner:
         return {s.number: format_date(day) for s, day in zip(course.sessions, days)}
 
     def guide_session(self, course: m.Course, session: m.Session) -> Document:
-        rows = run_of_show(session, self.delivery.start_minutes if self.delivery else None)
+        from kit.views import guide_context
+
+        start = self.delivery.start_minutes if self.delivery else None
+        rows = run_of_show(session, start)
         html = render_template(self.env, "guide-session.html", session=session,
                                date=self.dates(course)[session.number],
                                rows=rows, segments=list(zip(rows, session.segments)),
-                               **self.common(course))
+                               **guide_context(session, start), **self.common(course))
         return Document(f"{course.slug}/sessions/{session_stem(session)}-guide.pdf", html,
                         self.base_url(course), f"{session.number}-")
 
@@ -156,8 +159,10 @@ class Planner:
             toc.append((session, f"{session.number}-1", segs))
         dates = self.dates(course)
         schedule = [(session, dates[session.number]) for session in course.sessions]
+        from kit.views import front_context
+
         html = render_template(self.env, "guide-front.html", toc=toc, schedule=schedule,
-                               **self.common(course))
+                               **front_context(course), **self.common(course))
         return Document(f"{course.slug}/front-guide.pdf", html, self.base_url(course), "")
 
     def worksheet_front(self, course: m.Course) -> Document:

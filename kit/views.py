@@ -7,10 +7,26 @@ into a participant's PDF through a template mistake.
 """
 from __future__ import annotations
 
+import base64
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kit import model as m
+from kit import qr, timeline
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image made in Python, with its text alternative (PDF/UA requires one)."""
+    src: str  # a data: URL
+    alt: str
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One line of the run sheet's cue column: a label and its (Markdown) text."""
+    label: str  # "Timer", "Running long"
+    text: str
 
 
 @dataclass(frozen=True)
@@ -23,6 +39,8 @@ class Row:
     anchor: str
     say: str
     pair_turn: int | None  # minutes per turn of the first pair activity, for timer cues
+    cues: tuple[Cue, ...] = ()
+    start: str = ""  # "0:00" or "12:30": the span's first half
 
 
 @dataclass(frozen=True)
@@ -40,6 +58,7 @@ class WorksheetSession:
     prework: tuple[m.PreworkItem, ...]
     prework_minutes: int
     parts: tuple[WorksheetPart, ...]
+    qr: dict = field(default_factory=dict)  # url -> Image, for every pre-work link
 
 
 def segment_anchor(session: m.Session, index: int) -> str:
@@ -55,8 +74,57 @@ def run_of_show(session: m.Session, start_clock: int | None = None) -> tuple[Row
         pairs = seg.of_kind("pair")
         rows.append(Row(f"{fmt(base + seg.start)}–{fmt(base + seg.end)}", seg.title, seg.kind,
                         seg.minutes, segment_anchor(session, i), seg.say,
-                        pairs[0].minutes if pairs else None))
+                        pairs[0].minutes if pairs else None, cues(seg), fmt(base + seg.start)))
     return tuple(rows)
+
+
+def cues(seg: m.Segment) -> tuple[Cue, ...]:
+    """What the run sheet reminds the facilitator of: timer settings for each pair flip
+    (minutes per turn, the swap, what is left for the debrief) and what to cut when late."""
+    found = []
+    for pair in seg.of_kind("pair"):
+        if pair.minutes:
+            turns = (f"{pair.minutes} min A explains · call “swap” · {pair.minutes} min B explains"
+                     if pair.swap else f"{pair.minutes} min, one turn")
+            left = seg.minutes - (pair.total_minutes or 0)
+            debrief = f" · {left} min debrief" if left > 0 else ""
+            found.append(Cue("Timer", turns + debrief))
+        elif pair.swap:
+            found.append(Cue("Timer", "split the time evenly, then call “swap”"))
+    for note in seg.of_kind("timing"):
+        if note.cut:
+            found.append(Cue("Running long", note.cut))
+    return tuple(found)
+
+
+def timeline_image(session: m.Session, start_clock: int | None = None) -> Image:
+    """The run of show as a timeline (SVG as a data: URL) with a text alternative."""
+    base = start_clock or 0
+    fmt = m.clock if start_clock is None else _wall
+    items = [timeline.Item(seg.title, seg.kind, seg.minutes) for seg in session.segments]
+    times = [fmt(base + seg.start) for seg in session.segments] + [fmt(base + session.planned_minutes)]
+    alt = (f"Timeline of session {session.number}: "
+           + "; ".join(f"{i}. {seg.title}, {seg.kind}, {seg.minutes} min from {t}"
+                       for i, (seg, t) in enumerate(zip(session.segments, times), start=1)))
+    svg = timeline.timeline_svg(items, times, title=alt)
+    return Image("data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii"), alt)
+
+
+def qr_image(url: str) -> Image:
+    return Image(qr.qr_data_url(url), f"QR code for {url}")
+
+
+def link_codes(session: m.Session, resources: bool = True) -> dict[str, Image]:
+    """A QR code for every pre-work link (and resource link), keyed by URL."""
+    urls = [p.url for p in session.prework if p.url]
+    if resources:
+        urls += [r.url for r in session.resources if r.url]
+    return {url: qr_image(url) for url in dict.fromkeys(urls)}
+
+
+def guide_context(session: m.Session, start_clock: int | None = None) -> dict:
+    """Extra context for guide-session.html: the timeline and the QR codes of its links."""
+    return {"timeline": timeline_image(session, start_clock), "qr": link_codes(session)}
 
 
 def _wall(minutes: int) -> str:
@@ -73,4 +141,52 @@ def worksheet_view(session: m.Session, date: str = "") -> WorksheetSession:
         if blocks:
             parts.append(WorksheetPart(seg.title, blocks))
     return WorksheetSession(session.number, session.id, session.title, date, session.prework,
-                            session.prework_minutes, tuple(parts))
+                            session.prework_minutes, tuple(parts), link_codes(session, resources=False))
+
+
+@dataclass(frozen=True)
+class IntroSection:
+    heading: str  # inline Markdown; "" for text before the first heading
+    body: str     # Markdown
+
+
+@dataclass(frozen=True)
+class Introduction:
+    title: str    # the introduction's own `# ` heading, or ""
+    sections: tuple[IntroSection, ...]
+
+
+def introduction(text: str) -> Introduction:
+    """The course introduction cut at its `#` and `##` headings (outside fenced code).
+
+    Module Markdown keeps h1 and h2 for the guide's own sessions and segments, so the
+    introduction's top headings are lifted out here and printed by the template as the
+    front matter's h1 and h2 (and so as bookmarks); what lies under them stays Markdown.
+    """
+    title, sections, heading, body, fence = "", [], "", [], ""
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        if fence:
+            if stripped.startswith(fence):
+                fence = ""
+        elif stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+        elif not line.startswith(" ") and (line.startswith("# ") or line.startswith("## ")):
+            level = 1 if line.startswith("# ") else 2
+            words = line.lstrip("#").strip().rstrip("#").strip()
+            if level == 1 and not title and not sections and not "".join(body).strip():
+                title = words
+                continue
+            if heading or "".join(body).strip():
+                sections.append(IntroSection(heading, "\n".join(body).strip("\n")))
+            heading, body = words, []
+            continue
+        body.append(line)
+    if heading or "".join(body).strip():
+        sections.append(IntroSection(heading, "\n".join(body).strip("\n")))
+    return Introduction(title, tuple(sections))
+
+
+def front_context(course: m.Course) -> dict:
+    """Extra context for guide-front.html: the introduction, cut at its headings."""
+    return {"intro": introduction(course.introduction)}

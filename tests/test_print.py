@@ -1,0 +1,241 @@
+"""Print craft, read back from real PDFs: contents page numbers, fonts, paper, recto starts,
+QR codes, run sheets, boxes kept whole. One Letter-size build of a two-session kit serves
+the whole module."""
+import base64
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from kit import qr
+from kit.build import BuildOptions, Planner, build
+from kit.loader import load_kit
+
+from conftest import write_kit
+from pdftext import norm
+
+PARTS = 6
+
+
+def long_module() -> str:
+    """Session 2: segments of growing length, each with a boxed anecdote, so that headings
+    and boxes fall at many places on the page; and a resource link."""
+    front = ("---\ntitle: Long Session\nminutes: 60\nobjectives: [Survive page breaks]\n"
+             "prework:\n  - title: Second video\n    url: https://example.org/second-video\n"
+             "    minutes: 5\n    kind: video\n"
+             "resources:\n  - title: Further reading\n    url: https://example.org/further\n---\n"
+             "Overview of the long session.\n\n")
+    body = []
+    for k in range(1, PARTS + 1):
+        paragraph = (f"Talking point {k} about the part, said slowly and with an example from the room. " * 5).strip()
+        talk = "\n\n".join([f"TALK-{k} begins here."] + [paragraph] * (2 * k))
+        story = " ".join(["The story goes on, with one more detail that the room remembers."] * 6)
+        body.append(f"## Part number {k} {{minutes=10 kind=discussion}}\n\n{talk}\n\n"
+                    f"::: anecdote Story {k}\npoint: The point {k}.\nsource: A facilitator.\n"
+                    f"retell: Briefly.\n\nBOXSTART-{k} {story} BOXEND-{k}\n:::\n")
+    return front + "\n".join(body)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = write_kit(tmp_path_factory.mktemp("kit"), {"content/fixture/02-long.md": long_module()})
+    out = tmp_path_factory.mktemp("out")
+    build(root, BuildOptions(out=out, paper="letter"))
+    return root, out / "fixture"
+
+
+@pytest.fixture(scope="module")
+def guide(built):
+    return PdfReader(str(built[1] / "facilitator-guide.pdf"))
+
+
+@pytest.fixture(scope="module")
+def guide_pages(guide):
+    labels = list(guide.page_labels)
+    return [(label, norm(page.extract_text() or "")) for label, page in zip(labels, guide.pages)]
+
+
+@pytest.fixture(scope="module")
+def kit(built):
+    loaded = load_kit(built[0])
+    return loaded.kit.courses[0]
+
+
+def contents_entries(guide_pages, kit):
+    """(title, label) of every contents entry, read from the front matter's text."""
+    front = " ".join(text for label, text in guide_pages if "-" not in label)
+    contents = front[front.index("Contents"):]
+    entries = []
+    for session in kit.sessions:
+        for title in [session.title] + [seg.title for seg in session.segments]:
+            found = re.search(re.escape(title) + r"[ .·…]*(\d+-\d+)", contents)
+            assert found, f"no contents entry for {title!r}"
+            entries.append((session, title, found.group(1)))
+    return entries
+
+
+def test_contents_page_numbers_are_the_pages_of_the_headings(guide_pages, kit):
+    entries = contents_entries(guide_pages, kit)
+    labels = [label for label, _ in guide_pages]
+    assert len(entries) == 2 + 3 + PARTS
+    later = 0
+    for session, title, label in entries:
+        assert label in labels, f"{title}: contents says {label}, no such page"
+        if title == session.title:
+            assert label == f"{session.number}-1"
+            continue
+        # The segment's heading is on that page, and on no page of the session's
+        # detailed notes before it (the run sheet, page 2, lists every title).
+        prefix = f"{session.number}-"
+        notes = [(lbl, text) for lbl, text in guide_pages if lbl.startswith(prefix) and int(lbl[len(prefix):]) > 2]
+        first = next(lbl for lbl, text in notes if title in text)
+        assert first == label, f"{title}: contents says {label}, heading is on {first}"
+        later += label not in (f"{session.number}-3",)
+    assert later >= 3, "the fixture should put some segments beyond the first page of notes"
+
+
+def test_boxes_are_never_split_and_headings_never_left_alone(guide_pages):
+    for k in range(1, PARTS + 1):
+        start = [label for label, text in guide_pages if f"BOXSTART-{k}" in text]
+        end = [label for label, text in guide_pages if f"BOXEND-{k}" in text]
+        assert start == end and len(start) == 1, f"anecdote {k} split over {start} and {end}"
+        heading = [label for label, text in guide_pages if re.search(rf"Part number {k}\b(?! ·)", text)
+                   and "segments" not in text]
+        talk = [label for label, text in guide_pages if f"TALK-{k} begins" in text]
+        assert heading[-1] == talk[0], f"heading of part {k} on {heading[-1]}, its text on {talk[0]}"
+
+
+def test_run_sheet_is_page_two_and_shows_every_segment_and_span(guide_pages, kit):
+    from kit.views import run_of_show
+
+    for session in kit.sessions:
+        sheets = [(label, text) for label, text in guide_pages
+                  if f"{session.minutes} minutes · {len(session.segments)} segments" in text]
+        assert [label for label, _ in sheets] == [f"{session.number}-2"]
+        text = sheets[0][1]
+        for row in run_of_show(session):
+            assert row.title in text and row.span in text, (session.number, row.title, row.span)
+    first = dict(guide_pages)["1-2"].lower()  # labels may be set in capitals
+    assert "fac-say welcome back." in first
+    assert "timer 5 min a explains · call “swap” · 5 min b explains · 5 min debrief" in first
+    assert "running long fac-cut skip the anecdote" in first
+
+
+def test_bookmarks_are_sessions_and_segments_only(guide, kit):
+    outline = guide.outline
+    tree = []
+    for item in outline:
+        if isinstance(item, list):
+            tree[-1][1].extend(child.title for child in item if not isinstance(child, list))
+        else:
+            tree.append((item.title, []))
+    sessions = {title: children for title, children in tree}
+    for session in kit.sessions:
+        assert sessions[session.title] == [seg.title for seg in session.segments]
+    assert "Contents" in sessions
+    for inner in ("Objectives", "Run sheet", "Pre-work", "Story 1", "About this session"):
+        assert inner not in [t for t, _ in tree] + [c for _, cs in tree for c in cs]
+
+
+def test_every_page_is_letter_size(built):
+    for name in ("facilitator-guide.pdf", "participant-worksheets.pdf", "sessions/02-long-guide.pdf"):
+        for page in PdfReader(str(built[1] / name)).pages:
+            assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (612, 792)
+
+
+def test_each_session_starts_on_a_right_hand_page(built):
+    for name in ("participant-worksheets.pdf", "facilitator-guide.pdf"):
+        labels = list(PdfReader(str(built[1] / name)).page_labels)
+        starts = [i for i, label in enumerate(labels) if label.endswith("-1")]
+        assert len(starts) == 2
+        assert all((i + 1) % 2 == 1 for i in starts), (name, starts)
+
+
+def test_worksheet_first_page_has_name_field_checklist_and_codes(built):
+    reader = PdfReader(str(built[1] / "sessions/01-fixture-worksheet.pdf"))
+    first = norm(reader.pages[0].extract_text())
+    assert "Name" in first and "PART-PREWORK-VIDEO" in first and "https://example.org/video" in first
+
+
+def run(*args):
+    return subprocess.run(args, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("name", ["facilitator-guide.pdf", "participant-worksheets.pdf", "sessions/02-long-guide.pdf"])
+def test_every_font_is_embedded(built, name):
+    if shutil.which("pdffonts") is None:
+        pytest.skip("pdffonts (poppler-utils) is not installed")
+    result = run("pdffonts", str(built[1] / name))
+    assert result.returncode == 0, result.stderr
+    rows = result.stdout.splitlines()[2:]
+    assert rows, "no fonts listed"
+    for row in rows:
+        # name type... encoding emb sub uni id gen: 'emb' is the fifth field from the end
+        assert row.split()[-5] == "yes", row
+    assert any("Inter" in row for row in rows)
+
+
+@pytest.mark.parametrize("name", ["facilitator-guide.pdf", "participant-worksheets.pdf"])
+def test_qpdf_check_passes(built, name):
+    if shutil.which("qpdf") is None:
+        pytest.skip("qpdf is not installed")
+    result = run("qpdf", "--check", str(built[1] / name))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+class Images(HTMLParser):
+    def __init__(self, html):
+        super().__init__()
+        self.images = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs))
+
+
+@pytest.fixture(scope="module")
+def planned(built):
+    root = built[0]
+    course = load_kit(root).kit.courses[0]
+    planner = Planner(root, BuildOptions(out=root / "unused"))
+    return course, planner
+
+
+def decoded(src):
+    assert src.startswith("data:image/svg+xml;base64,")
+    return base64.b64decode(src.split(",", 1)[1]).decode()
+
+
+def test_qr_code_beside_every_prework_and_resource_link(planned):
+    course, planner = planned
+    for session in course.sessions:
+        guide = Images(planner.guide_session(course, session).html).images
+        sheet = Images(planner.worksheet_session(course, session).html).images
+        codes = {i["alt"]: decoded(i["src"]) for i in guide + sheet if i.get("class") == "qr"}
+        for item in session.prework:
+            assert codes[f"QR code for {item.url}"] == qr.qr_svg(item.url)
+            assert sum(i.get("alt") == f"QR code for {item.url}" for i in sheet) == 1
+        for item in session.resources:
+            assert sum(i.get("alt") == f"QR code for {item.url}" for i in guide) == 1
+    assert any(s.resources for s in course.sessions)
+
+
+def test_every_image_has_alt_text_and_the_timeline_is_svg(planned):
+    course, planner = planned
+    docs = [planner.guide_session(course, s) for s in course.sessions]
+    docs += [planner.worksheet_session(course, s) for s in course.sessions]
+    docs.append(planner.guide_front(course, {}))
+    for doc in docs:
+        for image in Images(doc.html).images:
+            assert image.get("alt", "").strip(), (doc.key, image.get("src", "")[:40])
+    timelines = [i for i in Images(docs[1].html).images if i.get("class") == "timeline"]
+    assert len(timelines) == 1
+    svg = decoded(timelines[0]["src"])
+    for k in range(1, PARTS + 1):
+        assert f"Part number {k}" in timelines[0]["alt"]
+    assert svg.count('class="seg"') == PARTS
