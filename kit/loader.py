@@ -14,10 +14,11 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from kit import model as m
+from kit import orgs
 from kit.errors import KitError, Problems
 from kit.markdown import dropped_html, image_sources, url_scheme
 from kit.parse import MAX_MODULE_BYTES, TextProblem, decode, parse_module
-from kit.schema import COURSE, ORGANISATION, check_mapping
+from kit.schema import COURSE, check_mapping
 from kit.yamlload import YamlProblem, load_yaml
 
 MODULE_RE = re.compile(r"^(\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
@@ -241,7 +242,7 @@ def load_course(folder: Path, root: Path, problems: Problems,
     if not numbers:
         problems.error(course_file, 1, "the course has no modules: add files such as 01-kick-off.md")
     return m.Course(folder.name, meta["title"], meta["subtitle"], meta["audience"], meta["language"],
-                    meta["session_minutes"], meta["follows"], organisation, introduction,
+                    meta["session_minutes"], meta["follows"], own_org, introduction,
                     tuple(sessions), m.Source(problems.rel(course_file), 1), digest.hexdigest()[:10])
 
 
@@ -254,10 +255,11 @@ def load_kit(root: Path, course: str | None = None, org_file: Path | None = None
         raise KitError(f"{root}: not a kit: there is no content/ folder (create one with 'kit init')")
     if not outside_links(root, problems):
         return Loaded(m.Kit(()), problems, root)
-    org = None
+    profile = None
     if org_file is not None:
-        org = load_org_profile(Path(org_file), problems)
+        profile = load_org_profile(Path(org_file), problems)
     folders = sorted(p for p in content.iterdir() if p.is_dir() and not p.name.startswith("."))
+    slugs = [f.name for f in folders]
     if course is not None:
         wanted = [f for f in folders if f.name == course]
         if not wanted:
@@ -272,12 +274,34 @@ def load_kit(root: Path, course: str | None = None, org_file: Path | None = None
         if not (folder / "course.yaml").exists():
             problems.error(folder / "course.yaml", 1, "every course folder needs a course.yaml")
             continue
-        loaded = load_course(folder, root, problems, org)
+        loaded = load_course(folder, root, problems, profile.organisation if profile else None)
         if loaded is not None:
             courses.append(loaded)
     if not folders:
         problems.error(content, 1, "the kit has no courses: add content/<course-slug>/course.yaml")
+    if profile is not None:
+        courses = apply_profile(profile, courses, slugs, root, problems)
     return Loaded(m.Kit(tuple(courses)), problems, root)
+
+
+def apply_profile(profile: orgs.Profile, courses: list[m.Course], slugs: list[str], root: Path,
+                  problems: Problems) -> list[m.Course]:
+    """The courses as run for the profile's organisation (kit.orgs.apply_org).
+
+    Errors for the profile's examples that name no place in the kit; a warning for
+    every session that will print a 'bring your own example' box.
+    """
+    for line, message in orgs.placement_problems(profile, courses, slugs):
+        problems.error(profile.path, line, message)
+    applied = []
+    for course in courses:
+        check_texts(orgs.example_texts(profile, course), profile.text, Path(profile.path),
+                    root / "content" / course.slug, root, problems)
+        course = orgs.apply_org(course, profile)
+        for session in orgs.gaps(course):
+            problems.warning(root / session.src.path, 1, orgs.gap_message(profile))
+        applied.append(course)
+    return applied
 
 
 def outside_links(root: Path, problems: Problems) -> bool:
@@ -304,15 +328,17 @@ def outside_links(root: Path, problems: Problems) -> bool:
     return ok
 
 
-def load_org_profile(path: Path, problems: Problems) -> m.Organisation | None:
-    """An organisation profile: a YAML file with name, about and products."""
+def load_org_profile(path: Path, problems: Problems) -> orgs.Profile | None:
+    """An organisation profile: a YAML file with name, about, products and its own examples."""
     if not path.is_file():
         problems.error(path, 1, "organisation profile not found")
         return None
-    data, _ = load_yaml_file(path, path.parent, problems)
+    data, text = load_yaml_file(path, path.parent, problems)
     if not isinstance(data, dict):
         if data is not None:
             problems.error(path, 1, "an organisation profile must be 'key: value' lines")
         return None
-    clean = check_mapping(data, ORGANISATION, 1, "", lambda line, msg: problems.error(path, line, msg))
-    return organisation_from(clean, data, path, problems)
+    report = lambda line, msg: problems.error(path, line, msg)  # noqa: E731
+    clean = check_mapping(data, orgs.PROFILE, 1, "", report)
+    return orgs.profile_from(clean, data, organisation_from(clean, data, path, problems),
+                             problems.rel(path), text, report)

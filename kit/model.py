@@ -153,7 +153,24 @@ class TimingNote:
     for_participants: ClassVar[bool] = False
 
 
-Block = Union[Talk, Note, Say, Anecdote, Example, PairActivity, Question, Check, Prompt, TimingNote]
+@dataclass(frozen=True)
+class ByoExample:
+    """Room for the organisation's own example, where a session has none for its products.
+
+    Stands in the guide where the course's example (`model`) stood, and prints it as a
+    model. Made by kit.orgs.apply_org, never by the parser.
+    """
+    model: Example
+    model_product: str           # the name of the product `model` is about
+    organisation: str            # the organisation's name
+    products: tuple[str, ...]    # the names of the organisation's products
+    src: Source
+    kind: ClassVar[str] = "byo"
+    for_participants: ClassVar[bool] = False
+
+
+Block = Union[Talk, Note, Say, Anecdote, Example, ByoExample, PairActivity, Question, Check, Prompt,
+              TimingNote]
 FORMATIVE_KINDS = frozenset({"prompt", "pair", "check"})
 
 
