@@ -267,3 +267,30 @@ def export(kit_dir, fmt, out, course) -> None:
         click.echo(run(export_json, root, course), nl=False)
     else:
         click.echo(f"wrote {_show(run(export_to_file, root, out, course))}", err=True)
+
+
+@main.command()
+@KIT_DIR
+@click.option("--course", metavar="SLUG", help="Preview only this course.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 to serve on; 0 picks a free one.")
+@click.option("--org", "org", type=click.Path(dir_okay=False, path_type=Path),
+              help="Organisation profile (YAML) whose products the examples use.")
+@click.option("--delivery", type=click.Path(dir_okay=False, path_type=Path),
+              help="Delivery file (YAML): shows real dates and times.")
+def preview(kit_dir, course, port, org, delivery) -> None:
+    """Serve the guide and worksheets as HTML on localhost; pages reload when a file changes.
+
+    Shows the same HTML the PDFs are made from. While the content has errors, every
+    page lists them as path:line: message. Stop with Ctrl-C.
+    """
+    from kit.paths import find_kit
+    from kit.preview import serve
+
+    def ready(url: str) -> None:
+        click.echo(f"Previewing {find_kit(kit_dir)} at {url} (Ctrl-C to stop)")
+
+    try:
+        run(serve, find_kit(kit_dir), course, org, delivery, port, ready)
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
