@@ -18,25 +18,27 @@ from kit.loader import load_kit
 from conftest import write_kit
 from pdftext import norm
 
-PARTS = 6
+PARTS = 8
 
 
 def long_module() -> str:
-    """Session 2: segments of growing length, each with a boxed anecdote, so that headings
-    and boxes fall at many places on the page; and a resource link."""
-    front = ("---\ntitle: Long Session\nminutes: 60\nobjectives: [Survive page breaks]\n"
+    """Session 2: segments that open with a tall boxed anecdote, followed by talk of growing
+    length, so that headings and boxes fall at many heights on the page (without the
+    keep-together rules, some boxes split and some headings are left at a page's foot);
+    and a resource link."""
+    front = ("---\ntitle: Long Session\nminutes: 80\nobjectives: [Survive page breaks]\n"
              "prework:\n  - title: Second video\n    url: https://example.org/second-video\n"
              "    minutes: 5\n    kind: video\n"
              "resources:\n  - title: Further reading\n    url: https://example.org/further\n---\n"
              "Overview of the long session.\n\n")
     body = []
     for k in range(1, PARTS + 1):
-        paragraph = (f"Talking point {k} about the part, said slowly and with an example from the room. " * 5).strip()
-        talk = "\n\n".join([f"TALK-{k} begins here."] + [paragraph] * (2 * k))
-        story = " ".join(["The story goes on, with one more detail that the room remembers."] * 6)
-        body.append(f"## Part number {k} {{minutes=10 kind=discussion}}\n\n{talk}\n\n"
+        story = " ".join(["The story goes on, with one more detail that the room remembers."] * 9)
+        paragraph = "Talking point about the part, said slowly and with an example from the room. " * 3
+        talk = "\n\n".join([f"TALK-{k} follows the story."] + [paragraph.strip()] * (k + 1))
+        body.append(f"## Part number {k} {{minutes=10 kind=discussion}}\n\n"
                     f"::: anecdote Story {k}\npoint: The point {k}.\nsource: A facilitator.\n"
-                    f"retell: Briefly.\n\nBOXSTART-{k} {story} BOXEND-{k}\n:::\n")
+                    f"retell: Briefly.\n\nBOXSTART-{k} {story} BOXEND-{k}\n:::\n\n{talk}\n")
     return front + "\n".join(body)
 
 
@@ -103,10 +105,10 @@ def test_boxes_are_never_split_and_headings_never_left_alone(guide_pages):
         start = [label for label, text in guide_pages if f"BOXSTART-{k}" in text]
         end = [label for label, text in guide_pages if f"BOXEND-{k}" in text]
         assert start == end and len(start) == 1, f"anecdote {k} split over {start} and {end}"
+        # The heading is followed by the box: they share a page.
         heading = [label for label, text in guide_pages if re.search(rf"Part number {k}\b(?! ·)", text)
                    and "segments" not in text]
-        talk = [label for label, text in guide_pages if f"TALK-{k} begins" in text]
-        assert heading[-1] == talk[0], f"heading of part {k} on {heading[-1]}, its text on {talk[0]}"
+        assert heading[-1] == start[0], f"heading of part {k} on {heading[-1]}, its box on {start[0]}"
 
 
 def test_run_sheet_is_page_two_and_shows_every_segment_and_span(guide_pages, kit):
@@ -239,3 +241,32 @@ def test_every_image_has_alt_text_and_the_timeline_is_svg(planned):
     for k in range(1, PARTS + 1):
         assert f"Part number {k}" in timelines[0]["alt"]
     assert svg.count('class="seg"') == PARTS
+
+
+def test_every_figure_in_the_tagged_pdf_has_alt_text(built):
+    """The QR codes and the timeline reach the structure tree as figures with their alt text."""
+    from pypdf.generic import IndirectObject
+
+    reader = PdfReader(str(built[1] / "sessions/02-long-guide.pdf"))
+    figures, seen = [], set()
+
+    def walk(obj):
+        if isinstance(obj, IndirectObject):
+            if obj.idnum in seen:
+                return
+            seen.add(obj.idnum)
+            obj = obj.get_object()
+        if isinstance(obj, dict):
+            if obj.get("/S") == "/Figure":
+                figures.append(str(obj.get("/Alt", "")))
+            if "/K" in obj:
+                walk(obj["/K"])
+        elif isinstance(obj, list):
+            for item in obj:
+                walk(item)
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"])
+    assert len(figures) == 3, figures
+    assert "QR code for https://example.org/second-video" in figures
+    assert "QR code for https://example.org/further" in figures
+    assert any(f.startswith("Timeline of session 2: 1. Part number 1") for f in figures)
