@@ -16,7 +16,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 from kit import model as m
 from kit import orgs
 from kit.errors import KitError, Problems
-from kit.markdown import dropped_html, image_sources, url_scheme
+from kit.markdown import (MAX_BRACKET_WORK, MAX_NESTING, bracket_work, dropped_html, image_sources, nesting,
+                          url_scheme)
 from kit.parse import MAX_MODULE_BYTES, TextProblem, decode, parse_module
 from kit.schema import COURSE, check_mapping
 from kit.yamlload import YamlProblem, load_yaml
@@ -157,8 +158,26 @@ def check_texts(texts, source: str, path: Path, folder: Path, root: Path, proble
     """Errors for images that cannot be used; warnings for raw HTML the sanitiser drops."""
     lines = source.split("\n")
     seen = set()
+    total_work = 0
     for text, start in texts:
-        for src in image_sources(text):
+        depth, offset = nesting(text)
+        if depth > MAX_NESTING:
+            line = line_of(lines, [text.split("\n")[offset].strip()[:80]], start)
+            problems.error(path, line, f"lists or quotes nested {depth} levels deep: Markdown reads at "
+                                       f"most {MAX_NESTING}")
+            continue
+        work = bracket_work(text)
+        total_work += work
+        if work > MAX_BRACKET_WORK or total_work > 4 * MAX_BRACKET_WORK:
+            problems.error(path, start, "too many brackets that close far away or never ('[', '](' or "
+                                        "'<'): Markdown would take minutes to read this text")
+            return
+        try:
+            images, dropped_parts = image_sources(text), dropped_html(text)
+        except RecursionError:  # a shape of nesting that nesting() does not measure
+            problems.error(path, start, "the Markdown is nested too deeply to be read")
+            continue
+        for src in images:
             message = image_problem(src, folder, root)
             if message:
                 forms = dict.fromkeys([src, src.replace("&", "&amp;"), unquote(src)])
@@ -167,7 +186,7 @@ def check_texts(texts, source: str, path: Path, folder: Path, root: Path, proble
                 if (line, message) not in seen:
                     seen.add((line, message))
                     problems.error(path, line, message)
-        for dropped in dropped_html(text):
+        for dropped in dropped_parts:
             line = line_of(lines, [dropped.needle], start)
             if (line, dropped.message) not in seen:
                 seen.add((line, dropped.message))

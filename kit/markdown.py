@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from html import escape as html_escape
 from html.parser import HTMLParser
 
 import markdown as _markdown
@@ -60,7 +61,10 @@ def _raw_html(text: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _render(text: str, inline: bool) -> str:
-    html = _raw_html(text)
+    try:
+        html = _raw_html(text)
+    except RecursionError:  # nesting the loader refuses; never a traceback while rendering
+        return "<p>" + html_escape(text) + "</p>"
     if inline and html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
@@ -89,6 +93,12 @@ class _Tags(HTMLParser):
         self.tags.append((tag, attrs))
 
 
+@functools.lru_cache(maxsize=4096)
+def html_tags(text: str) -> tuple:
+    """The start tags, with their attributes, of the text's HTML before sanitising."""
+    return tuple(_Tags(_raw_html(text)).tags)
+
+
 def url_scheme(url: str) -> str:
     """The scheme of a URL as a browser reads it (spaces and control characters ignored)."""
     match = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):", re.sub(r"[\x00-\x20\x7f]", "", url))
@@ -101,8 +111,8 @@ def image_sources(text: str) -> list[str]:
     if not text or "<" not in text and "![" not in text and "]:" not in text:
         return []
     found: list[str] = []
-    for html in (_raw_html(text), _render(text, False)):
-        for tag, attrs in _Tags(html).tags:
+    for tags in (html_tags(text), _Tags(_render(text, False)).tags):
+        for tag, attrs in tags:
             if tag == "img":
                 src = dict(attrs).get("src")
                 if src is not None and src.strip() and src not in found:
@@ -131,7 +141,7 @@ def dropped_html(text: str) -> list[Dropped]:
         if Dropped(needle, message) not in found:
             found.append(Dropped(needle, message))
 
-    for tag, attrs in _Tags(_raw_html(text)).tags:
+    for tag, attrs in html_tags(text):
         if tag not in ALLOWED_TAGS and re.search(rf"<\s*{re.escape(tag)}\b", text, re.I):
             if tag in CLEAN_CONTENT_TAGS:
                 add(f"<{tag}", f"raw HTML <{tag}> is removed with its content by the sanitiser")
@@ -150,3 +160,70 @@ def dropped_html(text: str) -> list[Dropped]:
                     add(value.strip()[:40] or name,
                         f"{scheme}: URL in <{tag} {name}> is removed by the sanitiser")
     return found
+
+
+# --- input that would make Markdown slow or recurse too deeply ----------------------
+
+MAX_NESTING = 60  # lists and quotes inside each other; Python-Markdown recurses per level
+MAX_BRACKET_WORK = 1_000_000  # bracket_work() of one text: about a tenth of a second of Markdown
+CONTAINER_RE = re.compile(r"[ \t]*(?:[-*+>]|\d{1,9}[.)])(?:[ \t]+|$)")
+
+
+def nesting(text: str) -> tuple[int, int]:
+    """(deepest nesting of lists and quotes, its 0-based line) — measured on the lines' starts."""
+    deepest, where = 0, 0
+    fence = ""
+    for number, line in enumerate(text.split("\n")):
+        stripped = line.lstrip()
+        if fence:  # code is not nesting, however far it is indented
+            fence = "" if stripped.startswith(fence) else fence
+            continue
+        if stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+            continue
+        expanded = line.expandtabs(4)
+        indent = len(expanded) - len(expanded.lstrip(" "))
+        markers, pos = 0, 0
+        while match := CONTAINER_RE.match(line, pos):
+            if match.end() == pos:
+                break
+            markers, pos = markers + 1, match.end()
+        depth = indent // 2 + markers
+        if depth > deepest:
+            deepest, where = depth, number
+    return deepest, where
+
+
+def bracket_work(text: str) -> int:
+    """About how many characters Markdown scans looking for closing brackets.
+
+    Python-Markdown looks for the ']' of every '[', the ')' after every '](' and the
+    '>' of every tag-like '<' by scanning forward, so text full of brackets that
+    close far away (or never) costs time that grows with the square of its length.
+    Counted here in one pass: the distance from each opening to its closing (or the end).
+    """
+    n = len(text)
+    if "[" not in text and "<" not in text:
+        return 0
+    work = 0
+    next_gt = n
+    for i in range(n - 1, -1, -1):  # every '<' that may open a tag, to the next '>'
+        ch = text[i]
+        if ch == ">":
+            next_gt = i
+        elif ch == "<" and i + 1 < n and (text[i + 1].isalpha() or text[i + 1] in "/!?"):
+            work += next_gt - i
+    squares: list[int] = []
+    parens: list[int] = []
+    for i, ch in enumerate(text):
+        if ch == "[":
+            squares.append(i)
+        elif ch == "]" and squares:
+            work += i - squares.pop()
+            if i + 1 < n and text[i + 1] == "(":
+                parens.append(i + 1)
+        elif ch == "(" and parens and parens[-1] != i:
+            parens.append(i)
+        elif ch == ")" and parens:
+            work += i - parens.pop()
+    return work + sum(n - i for i in squares) + sum(n - i for i in parens)

@@ -22,8 +22,9 @@ from kit.yamlload import LineDict, YamlProblem, load_yaml
 
 MAX_MODULE_BYTES = 1024 * 1024
 
-FENCE_RE = re.compile(r"^\s{0,3}(:{3,})\s*(.*?)\s*$")
-H2_RE = re.compile(r"^##(?!#)\s*(.*?)\s*#*\s*$")
+# Written so that no line can make them backtrack: the text is trimmed in Python.
+FENCE_RE = re.compile(r"^\s{0,3}(:{3,})(.*)$")
+H2_RE = re.compile(r"^##(?!#)(.*)$")
 ATTRS_RE = re.compile(r"\{([^{}]*)\}\s*$")
 CODE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 FIELD_RE = re.compile(r"^[A-Za-z_][\w-]*:(\s|$)")
@@ -118,12 +119,12 @@ def build_tree(lines: list[str], first_line: int, report: Report) -> tuple[Node,
         if heading:
             close_all(line)
             root = Node("segment", "", line)
-            segments.append(RawSegment(heading.group(1), line, root))
+            segments.append(RawSegment(heading.group(1).strip().rstrip("#").rstrip(), line, root))
             stack[:] = [root]
             continue
         fence = FENCE_RE.match(text)
         if fence:
-            name = fence.group(2)
+            name = fence.group(2).strip()
             if name:
                 kind, _, title = name.partition(" ")
                 node = Node(kind.lower(), title.strip(), line)

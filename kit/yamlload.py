@@ -40,8 +40,23 @@ class _Loader(yaml.SafeLoader):
     def node_line(self, node: yaml.Node) -> int:
         return node.start_mark.line + 1 + self.offset
 
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except (YamlProblem, yaml.YAMLError, RecursionError):
+            raise
+        except Exception:
+            # PyYAML's own constructors fail like this when a value does not fit its tag
+            # ('!!int abc', '!!bool maybe', '!!timestamp x'): the kit's error, at its line.
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            value = node.value if isinstance(node.value, str) else None
+            value = "this value" if value is None else f"'{value}'" if len(value) <= 40 else f"'{value[:37]}...'"
+            raise YamlProblem(self.node_line(node), f"invalid YAML: {value} cannot be read as {tag}") from None
+
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    if not isinstance(node, yaml.MappingNode):
+        raise YamlProblem(loader.node_line(node), "a '!!map' tag on a value that is not a mapping")
     loader.flatten_mapping(node)
     result = LineDict()
     result.line = loader.node_line(node)
@@ -61,6 +76,8 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
 
 
 def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    if not isinstance(node, yaml.SequenceNode):
+        raise YamlProblem(loader.node_line(node), "a '!!seq' tag on a value that is not a list")
     result = LineList(loader.construct_object(child, deep=True) for child in node.value)
     result.line = loader.node_line(node)
     result.lines = [loader.node_line(child) for child in node.value]

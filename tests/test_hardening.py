@@ -581,3 +581,94 @@ def test_failed_render_keeps_earlier_outputs(earlier, tmp_path):
         build(root, BuildOptions(out=out, jobs=1))
     assert "refused resource" in str(err.value)
     assert outputs(out) == before
+
+
+# --- what is opened: an audit hook records every file the process opens --------------
+
+_OPENED: list[str] | None = None
+
+
+def _audit(event: str, args: tuple) -> None:
+    if _OPENED is not None and event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+        _OPENED.append(os.fsdecode(args[0]))
+
+
+sys.addaudithook(_audit)  # cheap while _OPENED is None; audit hooks cannot be removed
+
+
+def opened_during(func, *args, **kwargs) -> list[Path]:
+    global _OPENED
+    _OPENED = []
+    try:
+        func(*args, **kwargs)
+    except KitError:
+        pass
+    finally:
+        opened, _OPENED = _OPENED, None
+    return [Path(p).resolve() for p in opened]
+
+
+@pytest.fixture
+def kit_with_links_out(tmp_path):
+    """A kit whose course folder holds links to a secret outside it, one named by a module."""
+    secret = tmp_path / "outside/secret.png"
+    secret.parent.mkdir()
+    secret.write_bytes(b"\x89PNG SECRET")
+    body = "## A {minutes=10 kind=recap}\n\n![photo](photo.png)\n"
+    root = write_kit(tmp_path / "kit", {"content/fixture/02-photo.md": module("title: P\nminutes: 10", body)})
+    (root / "content/fixture/photo.png").symlink_to(secret)
+    (root / "content/fixture/unused.png").symlink_to(secret)
+    return root, secret.resolve()
+
+
+def test_the_audit_hook_sees_opened_files(tmp_path):
+    """The control: a file that is read shows up."""
+    (tmp_path / "seen.txt").write_text("x")
+    assert (tmp_path / "seen.txt").resolve() in opened_during((tmp_path / "seen.txt").read_text)
+
+
+def test_check_opens_no_file_outside_the_kit(kit_with_links_out):
+    from kit.check import check_kit_dir
+
+    root, secret = kit_with_links_out
+    opened = opened_during(check_kit_dir, root)
+    assert opened, "the kit's own files were opened"
+    assert secret not in opened
+
+
+def test_build_opens_no_file_outside_the_kit(kit_with_links_out, tmp_path):
+    root, secret = kit_with_links_out
+    opened = opened_during(build, root, BuildOptions(out=tmp_path / "out", jobs=1))
+    assert secret not in opened
+
+
+# --- where a build may write ------------------------------------------------------------
+
+@pytest.mark.parametrize("where", ["templates/out", "content", "content/fixture/pdf", "link-into-content"])
+def test_build_refuses_to_write_into_content_or_templates(tmp_path, where):
+    root = write_kit(tmp_path / "kit", {"templates/guide.css": "/* the kit's own */\n"})
+    (tmp_path / "link-into-content").symlink_to(root / "content/fixture")
+    out = tmp_path / where if where.startswith("link") else root / where
+    before = sorted(p for p in root.rglob("*"))
+    with pytest.raises(KitError) as err:
+        build(root, BuildOptions(out=out, jobs=1))
+    assert "the output folder is inside the kit's" in str(err.value)
+    assert sorted(p for p in root.rglob("*")) == before
+
+
+# --- lint over images and links ----------------------------------------------------------
+
+def test_check_warns_about_images_without_alt_and_plain_http_links(tmp_path):
+    body = ("## A {minutes=10 kind=recap}\n\n::: note\n![](pic.png) and <img src=\"pic.png\">.\n\n"
+            "A [page](http://example.org/page), a [safe one](https://example.org/), "
+            "[mail](mailto:a@example.org) and <http://example.org/auto>.\n:::\n")
+    root = write_kit(tmp_path / "kit", {"content/fixture/01-fixture.md": module("title: T\nminutes: 10", body),
+                                        "content/fixture/pic.png": b"\x89PNG"})
+    result = CliRunner().invoke(main, ["check", str(root)])
+    assert result.exit_code == 0, result.output
+    found = [line for line in result.stdout.splitlines() if ":7:1: warning: " in line]
+    assert sorted(line.split("warning: ")[1] for line in found) == [
+        "an <img> has no alt text",
+        "an image has no alt text: write it between the brackets ![...](...)",
+        "link is not https: http://example.org/auto",
+        "link is not https: http://example.org/page"]
