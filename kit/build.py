@@ -149,8 +149,21 @@ class Planner:
         return Document(f"{course.slug}/sessions/{session_stem(session)}-worksheet.pdf", html,
                         self.base_url(course), f"{session.number}-")
 
-    def guide_front(self, course: m.Course, pages: dict[str, dict]) -> Document:
-        """The cover, contents and introduction; `pages` maps a session's key to its anchors."""
+    def guide_intro(self, course: m.Course) -> Document:
+        """The introduction and the course at a glance, numbered 0-1, 0-2 ..."""
+        from kit.views import front_context
+
+        html = render_template(self.env, "guide-intro.html", **front_context(course), **self.common(course))
+        return Document(f"{course.slug}/sessions/00-introduction-guide.pdf", html, self.base_url(course), "0-")
+
+    def guide_front(self, course: m.Course, pages: dict[str, dict],
+                    intro_anchors: dict | None = None) -> Document:
+        """The cover and contents; `pages` maps a session's id to its anchors (name -> page index)."""
+        intro_toc = []
+        if intro_anchors is not None:
+            if course.introduction:
+                intro_toc.append((self.intro_title(course), f"0-{intro_anchors.get('introduction', 0) + 1}"))
+            intro_toc.append(("The course at a glance", f"0-{intro_anchors.get('course-glance', 0) + 1}"))
         toc = []
         for session in course.sessions:
             anchors = pages.get(session.id, {})
@@ -159,11 +172,15 @@ class Planner:
             toc.append((session, f"{session.number}-1", segs))
         dates = self.dates(course)
         schedule = [(session, dates[session.number]) for session in course.sessions]
-        from kit.views import front_context
-
         html = render_template(self.env, "guide-front.html", toc=toc, schedule=schedule,
-                               **front_context(course), **self.common(course))
+                               intro_toc=intro_toc, **self.common(course))
         return Document(f"{course.slug}/front-guide.pdf", html, self.base_url(course), "")
+
+    @staticmethod
+    def intro_title(course: m.Course) -> str:
+        from kit.views import introduction
+
+        return introduction(course.introduction).title or "How to run this course"
 
     def worksheet_front(self, course: m.Course) -> Document:
         html = render_template(self.env, "worksheet-front.html", course=course,
@@ -204,7 +221,7 @@ def build(kit_root: Path, options: BuildOptions,
         guides = [planner.guide_session(course, s) for s in course.sessions]
         sheets = [planner.worksheet_session(course, s) for s in course.sessions]
         sheet_front = planner.worksheet_front(course)
-        plans.append((course, resources, guides, sheets, sheet_front))
+        plans.append((course, resources, [planner.guide_intro(course)] + guides, sheets, sheet_front))
 
     def job(doc: Document, css_name: str, resources: str) -> Job:
         return Job(doc.key, doc.html, planner.page_css + planner.css[css_name], doc.base_url, roots, resources)
@@ -212,7 +229,7 @@ def build(kit_root: Path, options: BuildOptions,
     jobs = options.jobs or os.cpu_count() or 1
     outputs: dict[Path, bytes] = {}
     with Renderer(jobs, cache, progress) as renderer:
-        renderer.expect(sum(2 * len(g) + 2 for _, _, g, _, _ in plans))
+        renderer.expect(sum(2 * len(s) + 3 for _, _, _, s, _ in plans))
         pending = []
         for course, resources, guides, sheets, sheet_front in plans:
             pending.append((
@@ -220,10 +237,11 @@ def build(kit_root: Path, options: BuildOptions,
                 [renderer.submit(job(d, "worksheet.css", resources)) for d in sheets],
                 renderer.submit(job(sheet_front, "worksheet.css", resources))))
         for (course, resources, guides, sheets, _), (p_guides, p_sheets, p_front) in zip(plans, pending):
-            rendered_guides = [p.get() for p in p_guides]
-            # The contents need every session's page numbers: the front matter renders last.
-            anchors = {s.id: r.anchors for s, r in zip(course.sessions, rendered_guides)}
-            front = renderer.submit(job(planner.guide_front(course, anchors), "guide.css", resources)).get()
+            rendered_guides = [p.get() for p in p_guides]  # the introduction, then each session
+            # The contents need every session's page numbers: the cover and contents render last.
+            anchors = {s.id: r.anchors for s, r in zip(course.sessions, rendered_guides[1:])}
+            front_doc = planner.guide_front(course, anchors, rendered_guides[0].anchors)
+            front = renderer.submit(job(front_doc, "guide.css", resources)).get()
             rendered_sheets = [p.get() for p in p_sheets]
             sheet_front = p_front.get()
             for doc, r in zip(guides + sheets, rendered_guides + rendered_sheets):

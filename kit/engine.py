@@ -72,11 +72,23 @@ def files_digest(folders: list[Path], skip_suffixes: tuple[str, ...] = ()) -> st
     for folder in folders:
         if not folder.is_dir():
             continue
+        top = folder.resolve()
         for path in sorted(folder.rglob("*")):
+            if not _inside(path, top):  # a link out of the kit: never read (the loader reports it)
+                digest.update(b"outside\0" + str(path.relative_to(folder)).encode())
+                continue
             if path.is_file() and path.suffix not in skip_suffixes and CACHE_DIR not in path.parts:
                 digest.update(str(path.relative_to(folder)).encode() + b"\0")
                 digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def _inside(path: Path, top: Path) -> bool:
+    try:
+        path.resolve().relative_to(top)
+        return True
+    except (ValueError, OSError, RuntimeError):
+        return False
 
 
 class Cache:

@@ -352,7 +352,7 @@ class Preview:
         home = [("/", "Index")]
         note = f"{course.title} · the page reloads when the files change"
         if parts[1:] == ["guide.html"]:
-            docs = [planner.guide_front(course, {}).html] + [
+            docs = [planner.guide_front(course, {}, {}).html, planner.guide_intro(course).html] + [
                 planner.guide_session(course, s).html for s in course.sessions]
             bar = _bar(home + [(f"/{quote(course.slug)}/worksheets.html", "Worksheets")], note)
             return 200, page(docs, guide_css, path, base, bar, gen, inst)

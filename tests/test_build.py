@@ -22,6 +22,7 @@ def test_writes_whole_course_and_per_session_pdfs(built):
     _, out, result = built
     names = sorted(str(p.relative_to(out)) for p in result.written)
     assert names == ["fixture/facilitator-guide.pdf", "fixture/participant-worksheets.pdf",
+                     "fixture/sessions/00-introduction-guide.pdf",
                      "fixture/sessions/01-fixture-guide.pdf", "fixture/sessions/01-fixture-worksheet.pdf"]
     assert not list(out.rglob("*.tmp"))
 

@@ -85,4 +85,5 @@ def test_build_in_an_empty_folder_builds_the_bundled_course(tmp_path, monkeypatc
     guide = tmp_path / "build/ml-at-scale/facilitator-guide.pdf"
     sheets = tmp_path / "build/ml-at-scale/participant-worksheets.pdf"
     assert len(PdfReader(str(guide)).pages) > 10 and len(PdfReader(str(sheets)).pages) >= 5
-    assert len(list((tmp_path / "build/ml-at-scale/sessions").glob("*.pdf"))) == 8
+    # four sessions' guides and worksheets, and the introduction
+    assert len(list((tmp_path / "build/ml-at-scale/sessions").glob("*.pdf"))) == 9

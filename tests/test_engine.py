@@ -29,7 +29,8 @@ def test_cold_build_renders_every_document(cold):
     assert sorted(result.rendered) == sorted([
         "fixture/sessions/01-fixture-guide.pdf", "fixture/sessions/02-second-guide.pdf",
         "fixture/sessions/01-fixture-worksheet.pdf", "fixture/sessions/02-second-worksheet.pdf",
-        "fixture/front-worksheet.pdf", "fixture/front-guide.pdf"])
+        "fixture/front-worksheet.pdf", "fixture/front-guide.pdf",
+        "fixture/sessions/00-introduction-guide.pdf"])
 
 
 def test_rebuild_without_change_renders_nothing(cold):
@@ -40,7 +41,7 @@ def test_rebuild_without_change_renders_nothing(cold):
     assert outputs(out) == before
 
 
-def test_editing_one_anecdote_renders_only_that_guide_and_the_front(cold, tmp_path):
+def test_editing_one_anecdote_renders_only_that_guide_and_the_cover(cold, tmp_path):
     root, out, _ = cold
     path = root / "content/fixture/02-second.md"
     original = path.read_text()
@@ -49,7 +50,8 @@ def test_editing_one_anecdote_renders_only_that_guide_and_the_front(cold, tmp_pa
         result = build(root, BuildOptions(out=out, jobs=2))
     finally:
         path.write_text(original)
-    # The front matter is rendered again because its cover carries the content's version.
+    # The cover and contents are rendered again because the cover carries the content's version;
+    # the introduction, a document of its own, is not.
     assert sorted(result.rendered) == ["fixture/front-guide.pdf", "fixture/sessions/02-second-guide.pdf"]
     from pdftext import all_text
     assert "once upon a new time" in all_text(out / "fixture/facilitator-guide.pdf")
@@ -66,13 +68,13 @@ def test_a_template_change_renders_everything(cold, tmp_path):
     finally:
         css.unlink()
         css.parent.rmdir()
-    assert len(result.rendered) == 6  # templates may be shared: every document is rendered again
+    assert len(result.rendered) == 7  # templates may be shared: every document is rendered again
 
 
 def test_an_option_change_renders_everything(cold):
     root, out, _ = cold
     result = build(root, BuildOptions(out=out, jobs=2, paper="letter"))
-    assert len(result.rendered) == 6
+    assert len(result.rendered) == 7
 
 
 def test_parallel_and_sequential_builds_give_identical_pdfs(tmp_path):
@@ -80,7 +82,7 @@ def test_parallel_and_sequential_builds_give_identical_pdfs(tmp_path):
     build(root, BuildOptions(out=tmp_path / "seq", jobs=1))
     build(root, BuildOptions(out=tmp_path / "par", jobs=2))
     seq, par = outputs(tmp_path / "seq"), outputs(tmp_path / "par")
-    assert len(seq) == 6 and seq == par
+    assert len(seq) == 7 and seq == par
 
 
 def test_a_deleted_output_is_written_again(cold):
