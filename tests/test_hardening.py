@@ -672,3 +672,24 @@ def test_check_warns_about_images_without_alt_and_plain_http_links(tmp_path):
         "an image has no alt text: write it between the brackets ![...](...)",
         "link is not https: http://example.org/auto",
         "link is not https: http://example.org/page"]
+
+
+def test_fetcher_follows_no_redirects():
+    import urllib.request as request
+
+    from kit.pdf import KitFetcher
+
+    fetcher = KitFetcher([Path("/nonexistent")])
+    assert not any(isinstance(h, request.HTTPRedirectHandler) for h in fetcher.handlers)
+
+
+def test_organisation_profile_with_a_python_tag_is_a_clean_error(tmp_path):
+    root = write_kit(tmp_path / "kit")
+    profile = tmp_path / "org.yaml"
+    profile.write_text("name: Evil\nabout: !!python/object/apply:os.system ['touch /tmp/kit-pwned']\n")
+    for command in (["check", str(root), "--org", str(profile)],
+                    ["build", str(root), "--org", str(profile), "-o", str(tmp_path / "out")]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+        assert "org.yaml:2:" in result.output and "YAML tag '!!python/object/apply:os.system' is not allowed" \
+            in result.output
