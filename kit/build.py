@@ -66,6 +66,14 @@ def check_output_folder(out: Path, kit_root: Path) -> None:
         raise KitError(f"{out}: the output folder is inside the installed package; choose another with -o")
 
 
+def remove_stale_temporaries(out: Path) -> None:
+    """Remove what a killed build may have left: '.NAME.XXXXXXXX.tmp' files of our own naming."""
+    if out.is_dir():
+        for stale in out.rglob(".*.tmp"):
+            if stale.is_file() and not stale.is_symlink():
+                stale.unlink(missing_ok=True)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -199,6 +207,7 @@ def build(kit_root: Path, options: BuildOptions,
     kit_root = Path(kit_root).resolve()
     out = Path(options.out).resolve()
     check_output_folder(out, kit_root)
+    remove_stale_temporaries(out)
     cache = Cache(out / CACHE_DIR)
     inputs = inputs_digest(kit_root, options, cache)
     unchanged = cache.unchanged_build(inputs)

@@ -89,7 +89,8 @@ def check_session(course: m.Course, session: m.Session, warn: Warn) -> None:
         warn(path, 1, "the session has no timing note: say what to cut if running long "
                       "and what to add if running short")
     for block in session.blocks():
-        line = block.src.line
+        # A block may come from an organisation profile rather than the module.
+        path, line = block.src.path, block.src.line
         if block.kind == "anecdote":
             if not block.point:
                 warn(path, line, f"anecdote '{block.title}' does not say its point ('point:')")

@@ -79,10 +79,16 @@ def load_delivery(path: Path, problems: Problems) -> Delivery | None:
     """Load and validate a delivery file; problems go to `problems` with their lines."""
     path = Path(path)
     report = lambda line, msg: problems.error(path, line, msg)  # noqa: E731
+    if not path.is_file():  # also refuses a pipe or a device, which could block or never end
+        problems.error(path, 1, "delivery file not found (or not a regular file)")
+        return None
+    if path.stat().st_size > 1024 * 1024:
+        problems.error(path, 1, "the delivery file is larger than 1 MiB")
+        return None
     try:
         data = load_yaml(path.read_bytes().decode("utf-8-sig"))
-    except FileNotFoundError:
-        problems.error(path, 1, "delivery file not found")
+    except OSError as exc:
+        problems.error(path, 1, f"cannot read the delivery file: {exc.strerror or exc}")
         return None
     except UnicodeDecodeError:
         problems.error(path, 1, "the delivery file is not valid UTF-8")

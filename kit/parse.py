@@ -29,6 +29,11 @@ ATTRS_RE = re.compile(r"\{([^{}]*)\}\s*$")
 CODE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 FIELD_RE = re.compile(r"^[A-Za-z_][\w-]*:(\s|$)")
 ANSWER_PARENTS = ("prompt", "question", "misconception", "check")
+# What is printed in headings and on the one-page run sheet must stay short: besides
+# fitting the page, very long unbroken lines there make the PDF engine's line
+# breaking slow (quadratic: minutes for a few thousand characters).
+MAX_TITLE = 160
+MAX_SAY = 600
 
 Report = Callable[..., None]
 
@@ -217,6 +222,8 @@ class ModuleParser:
         body = _text(children)
         src = self.src(node.line)
         title = node.title
+        if len(title) > MAX_TITLE:
+            self.report(node.line, f"the block's title is {len(title)} characters long; keep it under {MAX_TITLE}")
         if kind in ("question", "misconception") and not answer:
             self.report(node.line, f"a '{kind}' needs its answer: add a nested '::: answer' block")
         if kind in ("note", "say", "question", "misconception", "check", "prompt") and not body:
@@ -224,6 +231,10 @@ class ModuleParser:
         if kind == "note":
             return m.Note(body, src)
         if kind == "say":
+            if len(body) > MAX_SAY:
+                self.report(node.line, f"the 'say' block is {len(body)} characters long; keep the line "
+                                       f"to say under {MAX_SAY} (it is printed on the one-page run sheet) "
+                                       "and move the rest into a note")
             return m.Say(body, src)
         if kind == "anecdote":
             if not title:
@@ -293,6 +304,8 @@ class ModuleParser:
         title = raw.heading[: attrs_match.start()].strip()
         if not title:
             self.report(raw.line, "the segment heading has no title")
+        elif len(title) > MAX_TITLE:
+            self.report(raw.line, f"the segment title is {len(title)} characters long; keep it under {MAX_TITLE}")
         data = LineDict()
         data.lines = {}
         try:

@@ -80,3 +80,12 @@ def test_build_with_bad_delivery_writes_nothing(tmp_path):
     assert result.exit_code == 1
     assert "missing required key 'first_date'" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_delivery_that_is_not_a_regular_file_is_refused(tmp_path):
+    import os
+    fifo = tmp_path / "d.yaml"
+    os.mkfifo(fifo)
+    problems = Problems()
+    assert load_delivery(fifo, problems) is None  # returns at once; reading a FIFO would block
+    assert "not a regular file" in problems.items[0].message

@@ -136,3 +136,12 @@ def test_block_fields_must_be_known(make_kit):
     (err,) = errors(root)
     assert err == ("content/fixture/01-fixture.md:9: 'anecdote' block: unknown key 'moral'; "
                    "valid keys: point, source, retell")
+
+
+def test_run_sheet_text_is_bounded(make_kit):
+    body = ("## " + "T" * 200 + " {minutes=10 kind=recap}\n\n::: say\n" + "word " * 200 + "\n:::\n")
+    root = make_kit({"content/fixture/01-fixture.md": module("title: T\nminutes: 10", body)})
+    found = errors(root)
+    assert "content/fixture/01-fixture.md:5: the segment title is 200 characters long; keep it under 160" in found
+    assert any(e.startswith("content/fixture/01-fixture.md:7: the 'say' block is 1000 characters long")
+               for e in found)
