@@ -19,7 +19,7 @@ from pathlib import Path
 
 from kit.errors import KitError, Problem, Problems
 from kit.loader import MODULE_RE, load_kit
-from kit.parse import (ATTRS_RE, CODE_RE, FENCE_RE, H2_RE, TextProblem, build_tree, decode,
+from kit.parse import (ATTRS_RE, Node, TextProblem, build_tree, decode,
                        parse_module, split_front_matter)
 from kit.yamlload import YamlProblem, load_yaml
 
@@ -121,20 +121,15 @@ def anecdote_lines(title: str, story: str, point: str = "", source: str = "",
         story_lines.pop(0)
     while story_lines and not story_lines[-1]:
         story_lines.pop()
-    code = ""
-    for line in story_lines:
-        if code:
-            if line.strip().startswith(code):
-                code = ""
-            continue
-        fence = CODE_RE.match(line)
-        if fence:
-            code = fence.group(1)
-        elif H2_RE.match(line):
-            raise KitError(f"the story cannot contain a '##' heading, which would start a new "
-                           f"segment: {line.strip()}")
-        elif FENCE_RE.match(line):
-            raise KitError(f"the story cannot contain a ':::' fence line: {line.strip()}")
+    # The parser itself says whether the story holds structure (outside code fences).
+    stray: list[int] = []
+    overview, segments = build_tree(story_lines, 1, lambda line, _message: stray.append(line))
+    if segments:
+        raise KitError(f"the story cannot contain a '##' heading, which would start a new "
+                       f"segment: {story_lines[segments[0].line - 1].strip()}")
+    stray += [child.line for child in overview.children if isinstance(child, Node)]
+    if stray:
+        raise KitError(f"the story cannot contain a ':::' fence line: {story_lines[min(stray) - 1].strip()}")
     lines.append("")  # a blank line: the story is never read as fields
     lines += story_lines
     lines.append(":::")

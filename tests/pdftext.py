@@ -16,3 +16,22 @@ def pages_text(path: Path) -> list[str]:
 
 def all_text(path: Path) -> str:
     return " ".join(pages_text(path))
+
+
+def pdf_objects(start, keys=None):
+    """Every object reachable from `start`, each once (following only `keys` of dictionaries if given)."""
+    from pypdf.generic import IndirectObject
+
+    seen, stack = set(), [start]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, IndirectObject):
+            if obj.idnum in seen:
+                continue
+            seen.add(obj.idnum)
+            obj = obj.get_object()
+        yield obj
+        if isinstance(obj, dict):
+            stack.extend(obj.raw_get(k) for k in obj if keys is None or k in keys)
+        elif isinstance(obj, list):
+            stack.extend(obj)

@@ -1,13 +1,13 @@
 """End to end: build real PDFs from a fixture kit and read them back."""
 import pytest
 from pypdf import PdfReader
-from pypdf.generic import ByteStringObject, IndirectObject, TextStringObject
+from pypdf.generic import ByteStringObject, TextStringObject
 
 from kit.build import BuildOptions, build
 from kit.errors import KitError
 
 from conftest import FACILITATOR_ONLY, PARTICIPANT, module, write_kit
-from pdftext import all_text, pages_text
+from pdftext import all_text, pages_text, pdf_objects
 
 
 @pytest.fixture(scope="module")
@@ -48,24 +48,8 @@ def test_worksheets_have_no_facilitator_material(built, name):
 def pdf_strings(path):
     """Every string object in the file: bookmarks, tags, metadata, link targets."""
     reader = PdfReader(str(path))
-    found, seen = [], set()
-
-    def walk(obj):
-        if isinstance(obj, IndirectObject):
-            if obj.idnum in seen:
-                return
-            seen.add(obj.idnum)
-            obj = obj.get_object()
-        if isinstance(obj, (TextStringObject, ByteStringObject)):
-            found.append(str(obj) if isinstance(obj, TextStringObject) else obj.decode("latin-1"))
-        elif isinstance(obj, dict):
-            for value in obj.values():
-                walk(value)
-        elif isinstance(obj, list):
-            for value in obj:
-                walk(value)
-    walk(reader.trailer)
-    return found
+    return [str(obj) if isinstance(obj, TextStringObject) else obj.decode("latin-1")
+            for obj in pdf_objects(reader.trailer) if isinstance(obj, (TextStringObject, ByteStringObject))]
 
 
 def test_worksheet_file_holds_no_facilitator_string_anywhere(built):

@@ -245,27 +245,12 @@ def test_every_image_has_alt_text_and_the_timeline_is_svg(planned):
 
 def test_every_figure_in_the_tagged_pdf_has_alt_text(built):
     """The QR codes and the timeline reach the structure tree as figures with their alt text."""
-    from pypdf.generic import IndirectObject
+    from pdftext import pdf_objects
 
     reader = PdfReader(str(built[1] / "sessions/02-long-guide.pdf"))
-    figures, seen = [], set()
-
-    def walk(obj):
-        if isinstance(obj, IndirectObject):
-            if obj.idnum in seen:
-                return
-            seen.add(obj.idnum)
-            obj = obj.get_object()
-        if isinstance(obj, dict):
-            if obj.get("/S") == "/Figure":
-                figures.append(str(obj.get("/Alt", "")))
-            if "/K" in obj:
-                walk(obj["/K"])
-        elif isinstance(obj, list):
-            for item in obj:
-                walk(item)
-
-    walk(reader.trailer["/Root"]["/StructTreeRoot"])
+    tree = reader.trailer["/Root"].raw_get("/StructTreeRoot")
+    figures = [str(obj.get("/Alt", "")) for obj in pdf_objects(tree, keys={"/K"})
+               if isinstance(obj, dict) and obj.get("/S") == "/Figure"]
     assert len(figures) == 3, figures
     assert "QR code for https://example.org/second-video" in figures
     assert "QR code for https://example.org/further" in figures
