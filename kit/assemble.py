@@ -1,9 +1,14 @@
-"""Whole-course PDFs assembled from per-document PDFs (pypdf).
+"""Whole-course PDFs assembled from per-document PDFs (pikepdf, on qpdf).
 
 Each session is its own document, numbered session-page ("3-4"), so sessions
 render independently; the assembled PDF gets page labels that match the
 printed numbers, one bookmark tree built from each part's own bookmarks, and
 one structure tree (the tags that make it accessible) built from each part's.
+
+qpdf copies a part's pages, annotations and named destinations in C++ and maps
+every reference a copied object makes to the copy, so the parts' structure
+elements (which point at pages and link annotations) can be copied after their
+pages and still point at the right ones.
 """
 from __future__ import annotations
 
@@ -11,9 +16,8 @@ import hashlib
 import io
 from dataclasses import dataclass
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (ArrayObject, BooleanObject, ByteStringObject, DictionaryObject, IndirectObject,
-                           NameObject, NumberObject, TextStringObject)
+import pikepdf
+from pikepdf import Array, Dictionary, Name, String
 
 
 @dataclass(frozen=True)
@@ -25,104 +29,107 @@ class Part:
 
 def _number_tree(node) -> list:
     """The flat [key, value, key, value, ...] list of a PDF number tree."""
-    node = node.get_object()
     nums = list(node.get("/Nums", []))
     for kid in node.get("/Kids", []):
         nums += _number_tree(kid)
     return nums
 
 
+def _copy(pdf: pikepdf.Pdf, obj):
+    """Copy a value from another PDF: indirect objects through qpdf's map, direct ones member by member."""
+    if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+        return pdf.copy_foreign(obj)
+    if isinstance(obj, Array):
+        return Array([_copy(pdf, item) for item in obj])
+    if isinstance(obj, Dictionary):
+        return Dictionary({key: _copy(pdf, value) for key, value in obj.items()})
+    return obj
+
+
 class StructureMerger:
     """Joins the parts' structure trees under one /Document element."""
 
-    def __init__(self, writer: PdfWriter):
-        self.writer = writer
-        self.root = DictionaryObject({NameObject("/Type"): NameObject("/StructTreeRoot")})
-        self.root_ref = writer._add_object(self.root)
-        self.document = DictionaryObject({NameObject("/Type"): NameObject("/StructElem"),
-                                          NameObject("/S"): NameObject("/Document"),
-                                          NameObject("/P"): self.root_ref})
-        self.document_ref = writer._add_object(self.document)
-        self.kids = ArrayObject()
-        self.nums = ArrayObject()
-        self.role_map = DictionaryObject()
+    def __init__(self, pdf: pikepdf.Pdf):
+        self.pdf = pdf
+        self.root = pdf.make_indirect(Dictionary(Type=Name.StructTreeRoot))
+        self.document = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, P=self.root))
+        self.kids = Array()
+        self.nums = Array()
+        self.role_map = Dictionary()
         self.next_key = 0
 
-    def add(self, reader: PdfReader, first_page: int) -> None:
-        tree = reader.trailer["/Root"].get("/StructTreeRoot")
+    def add(self, src: pikepdf.Pdf, first_page: int) -> None:
+        tree = src.Root.get("/StructTreeRoot")
         if tree is None:
             return
-        tree = tree.get_object()
         offset = self.next_key
-        pages = self.writer.pages[first_page:first_page + len(reader.pages)]
-        for page, source in zip(pages, reader.pages):
-            # pypdf drops /StructParents when it copies a page; restore it, renumbered.
-            if "/StructParents" in source:
-                page[NameObject("/StructParents")] = NumberObject(source["/StructParents"] + offset)
-            for annot in page.get("/Annots", []):
-                annot = annot.get_object()
+        for page in self.pdf.pages[first_page:first_page + len(src.pages)]:
+            if "/StructParents" in page.obj:
+                page.obj.StructParents = int(page.obj.StructParents) + offset
+            for annot in page.obj.get("/Annots", []):
                 if "/StructParent" in annot:
-                    annot[NameObject("/StructParent")] = NumberObject(annot["/StructParent"] + offset)
-        kids = tree.get("/K", [])
-        kids = kids if isinstance(kids, list) else [kids]
-        for kid in kids:
-            clone = kid.clone(self.writer) if isinstance(kid, IndirectObject) else kid.clone(self.writer)
-            element = clone.get_object() if isinstance(clone, IndirectObject) else clone
-            element[NameObject("/P")] = self.document_ref
-            self.kids.append(clone.indirect_reference if hasattr(clone, "indirect_reference")
-                             and clone.indirect_reference else clone)
-        nums = _number_tree(tree["/ParentTree"]) if "/ParentTree" in tree else []
+                    annot.StructParent = int(annot.StructParent) + offset
+        kids = tree.get("/K", Array())
+        for kid in (kids if isinstance(kids, Array) else [kids]):
+            element = _copy(self.pdf, kid)
+            element.P = self.document
+            self.kids.append(element)
+        nums = _number_tree(tree.ParentTree) if "/ParentTree" in tree else []
         top = -1
         for key, value in zip(nums[::2], nums[1::2]):
-            self.nums.append(NumberObject(key + offset))
-            self.nums.append(value.clone(self.writer))
-            top = max(top, key)
+            self.nums.append(int(key) + offset)
+            self.nums.append(_copy(self.pdf, value))
+            top = max(top, int(key))
         self.next_key = offset + top + 1
-        for name, role in tree.get("/RoleMap", {}).items():
-            self.role_map.setdefault(NameObject(name), role)
+        for name, role in tree.get("/RoleMap", Dictionary()).items():
+            if name not in self.role_map:
+                self.role_map[name] = role
 
     def finish(self) -> None:
-        self.document[NameObject("/K")] = self.kids
-        self.root[NameObject("/K")] = ArrayObject([self.document_ref])
-        self.root[NameObject("/ParentTree")] = self.writer._add_object(
-            DictionaryObject({NameObject("/Nums"): self.nums}))
-        self.root[NameObject("/ParentTreeNextKey")] = NumberObject(self.next_key)
-        if self.role_map:
-            self.root[NameObject("/RoleMap")] = self.role_map
-        catalog = self.writer._root_object
-        catalog[NameObject("/StructTreeRoot")] = self.root_ref
-        catalog[NameObject("/MarkInfo")] = DictionaryObject({NameObject("/Marked"): BooleanObject(True)})
+        self.document.K = self.kids
+        self.root.K = Array([self.document])
+        self.root.ParentTree = self.pdf.make_indirect(Dictionary(Nums=self.nums))
+        self.root.ParentTreeNextKey = self.next_key
+        if len(self.role_map):
+            self.root.RoleMap = self.role_map
+        self.pdf.Root.StructTreeRoot = self.root
+        self.pdf.Root.MarkInfo = Dictionary(Marked=True)
 
 
 def assemble(parts: list[Part], title: str, lang: str) -> bytes:
-    writer = PdfWriter()
-    readers = []  # kept alive: pypdf maps cloned objects by the reader's identity
-    structure = StructureMerger(writer)
+    pdf = pikepdf.new()
+    structure = StructureMerger(pdf)
+    labels = Array()
+    first_metadata = None
+    sources = []  # kept open until the document is saved: copies refer to them
     for part in parts:
-        if part.recto and len(writer.pages) % 2 == 1:
-            previous = writer.pages[-1]
-            writer.add_blank_page(previous.mediabox.width, previous.mediabox.height)
-        start = len(writer.pages)
-        reader = PdfReader(io.BytesIO(part.pdf))
-        readers.append(reader)
-        writer.append(reader, import_outline=True)
-        structure.add(reader, start)
-        end = len(writer.pages) - 1
+        if part.recto and len(pdf.pages) % 2 == 1:
+            box = pdf.pages[-1].mediabox
+            pdf.add_blank_page(page_size=(float(box[2]) - float(box[0]), float(box[3]) - float(box[1])))
+        start = len(pdf.pages)
+        src = pikepdf.open(io.BytesIO(part.pdf))
+        sources.append(src)
+        pdf.add_pages_from(src)  # pages, annotations, named destinations and bookmarks
+        structure.add(src, start)
         if part.label_prefix:
-            writer.set_page_label(start, end, style="/D", prefix=part.label_prefix, start=1)
+            labels.extend([start, Dictionary(S=Name.D, P=String(part.label_prefix), St=1)])
         else:
-            writer.set_page_label(start, end, style="/r", start=1)
+            labels.extend([start, Dictionary(S=Name.r, St=1)])
+        if first_metadata is None and "/Metadata" in src.Root:
+            first_metadata = pdf.copy_foreign(src.Root.Metadata)
     structure.finish()
-    catalog = writer._root_object
-    first = readers[0].trailer["/Root"] if readers else {}
-    if "/Metadata" in first:  # the front matter's XMP (title, PDF/UA identification)
-        catalog[NameObject("/Metadata")] = first["/Metadata"].clone(writer).indirect_reference
-    catalog[NameObject("/ViewerPreferences")] = DictionaryObject(
-        {NameObject("/DisplayDocTitle"): BooleanObject(True)})
-    writer.add_metadata({"/Title": title, "/Producer": "Facilitator Kit"})
-    catalog[NameObject("/Lang")] = TextStringObject(lang)
-    digest = hashlib.md5(b"".join(hashlib.md5(p.pdf).digest() for p in parts)).digest()
-    writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
+    root = pdf.Root
+    root.PageLabels = pdf.make_indirect(Dictionary(Nums=labels))
+    if first_metadata is not None:  # the front matter's XMP: title, PDF/UA identification
+        root.Metadata = first_metadata
+    root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
+    root.Lang = String(lang)
+    pdf.docinfo[Name.Title] = String(title)
+    pdf.docinfo[Name.Producer] = String("Facilitator Kit")
+    pdf.trailer.ID = Array([pikepdf.String(hashlib.md5(b"".join(hashlib.md5(p.pdf).digest() for p in parts)).digest())] * 2)
     out = io.BytesIO()
-    writer.write(out)
+    pdf.save(out, static_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,
+             fix_metadata_version=False)
+    for src in sources:
+        src.close()
     return out.getvalue()
