@@ -202,7 +202,7 @@ def build(kit_root: Path, options: BuildOptions,
 
     `progress(done, total, label)` is called as each document is ready.
     """
-    from kit.engine import CACHE_DIR, Cache, Job, Renderer, files_digest
+    from kit.engine import CACHE_DIR, Cache, Job, Renderer
 
     kit_root = Path(kit_root).resolve()
     out = Path(options.out).resolve()
@@ -214,30 +214,17 @@ def build(kit_root: Path, options: BuildOptions,
     if unchanged is not None:  # the same inputs as the last successful build: nothing to do
         written, warnings = unchanged
         return BuildResult(written, warnings, [])
-    # Phase one: load and validate everything; stop before any rendering.
-    loaded = load_kit(kit_root, options.course, options.org)
-    delivery = load_delivery(Path(options.delivery), loaded.problems) if options.delivery else None
-    loaded.problems.raise_if_errors()
-    kit = loaded.kit
-
-    # Phase two: all HTML first, so a template error stops before any PDF.
-    planner = Planner(kit_root, options, delivery)
-    roots = tuple(str(r) for r in (kit_root / "content", kit_root / "templates", bundled_templates()))
-    plans = []
-    for course in kit.courses:
-        resources = files_digest([kit_root / "content" / course.slug, kit_root / "templates",
-                                  bundled_templates()], skip_suffixes=(".md", ".yaml"))
-        guides = [planner.guide_session(course, s) for s in course.sessions]
-        sheets = [planner.worksheet_session(course, s) for s in course.sessions]
-        sheet_front = planner.worksheet_front(course)
-        plans.append((course, resources, [planner.guide_intro(course)] + guides, sheets, sheet_front))
-
-    def job(doc: Document, css_name: str, resources: str) -> Job:
-        return Job(doc.key, doc.html, planner.page_css + planner.css[css_name], doc.base_url, roots, resources)
-
     jobs = options.jobs or os.cpu_count() or 1
     outputs: dict[Path, bytes] = {}
     with Renderer(jobs, cache, progress) as renderer:
+        renderer.warm()  # the workers import WeasyPrint while this process loads and plans
+        loaded, planner, plans = load_and_plan(kit_root, options)
+        roots = tuple(str(r) for r in (kit_root / "content", kit_root / "templates", bundled_templates()))
+
+        def job(doc: Document, css_name: str, resources: str) -> Job:
+            return Job(doc.key, doc.html, planner.page_css + planner.css[css_name], doc.base_url, roots,
+                       resources)
+
         renderer.expect(sum(2 * len(s) + 3 for _, _, _, s, _ in plans))
         pending = []
         for course, resources, guides, sheets, sheet_front in plans:
@@ -266,6 +253,26 @@ def build(kit_root: Path, options: BuildOptions,
         cache.prune()
     cache.record_build(inputs, written, loaded.problems.warnings)
     return BuildResult(written, loaded.problems.warnings, renderer.rendered)
+
+
+def load_and_plan(kit_root: Path, options: BuildOptions):
+    """Phase one, load and validate everything (stop on any error); phase two, every
+    document's HTML, so that a template error too stops the build before any PDF."""
+    from kit.engine import files_digest
+
+    loaded = load_kit(kit_root, options.course, options.org)
+    delivery = load_delivery(Path(options.delivery), loaded.problems) if options.delivery else None
+    loaded.problems.raise_if_errors()
+    planner = Planner(kit_root, options, delivery)
+    plans = []
+    for course in loaded.kit.courses:
+        resources = files_digest([kit_root / "content" / course.slug, kit_root / "templates",
+                                  bundled_templates()], skip_suffixes=(".md", ".yaml"))
+        guides = [planner.guide_session(course, s) for s in course.sessions]
+        sheets = [planner.worksheet_session(course, s) for s in course.sessions]
+        sheet_front = planner.worksheet_front(course)
+        plans.append((course, resources, [planner.guide_intro(course)] + guides, sheets, sheet_front))
+    return loaded, planner, plans
 
 
 def inputs_digest(kit_root: Path, options: BuildOptions, cache) -> str:

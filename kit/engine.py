@@ -59,6 +59,10 @@ def render_job(job: Job) -> Result:
     return Result(job.key, rendered.pdf, rendered.pages, rendered.anchors)
 
 
+def _import_engine() -> None:
+    import kit.pdf  # noqa: F401 - loads WeasyPrint once per worker
+
+
 def _engine_version() -> str:
     try:
         return metadata.version("weasyprint")
@@ -196,6 +200,14 @@ class Renderer:
         self.total = 0
         self.done = 0
 
+    def warm(self) -> None:
+        """Start the worker processes now, so that they import WeasyPrint while the
+        caller loads and plans (forked before the model exists, they stay small)."""
+        if self.jobs > 1 and self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_pool_context(),
+                                            initializer=_import_engine)
+            self.pool.submit(_import_engine)
+
     def __enter__(self) -> "Renderer":
         return self
 
@@ -223,7 +235,8 @@ class Renderer:
         if self.jobs == 1:
             return Pending(self, key, job=job)
         if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_pool_context())
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_pool_context(),
+                                            initializer=_import_engine)
         return Pending(self, key, future=self.pool.submit(render_job, job))
 
     def _store(self, key: str, result: Result) -> None:
