@@ -225,19 +225,39 @@ def build(kit_root: Path, options: BuildOptions,
             return Job(doc.key, doc.html, planner.page_css + planner.css[css_name], doc.base_url, roots,
                        resources)
 
-        renderer.expect(sum(2 * len(s) + 3 for _, _, _, s, _ in plans))
+        renderer.expect(sum(2 * len(s) + 3 for _, _, _, s, _ in plans))  # sessions' guides and sheets, intro, fronts
         pending = []
         for course, resources, guides, sheets, sheet_front in plans:
             pending.append((
                 [renderer.submit(job(d, "guide.css", resources)) for d in guides],
                 [renderer.submit(job(d, "worksheet.css", resources)) for d in sheets],
                 renderer.submit(job(sheet_front, "worksheet.css", resources))))
-        for (course, resources, guides, sheets, _), (p_guides, p_sheets, p_front) in zip(plans, pending):
+        # The contents need every session's page numbers, so the cover and contents come
+        # last. Rather than wait, render them now with the page numbers the sessions had in
+        # the last build; if the fresh sessions agree (an edit rarely moves a heading to
+        # another page), that rendering is the one kept.
+        previous = cache.previous_anchors()
+        guesses = []
+        for (course, resources, guides, _, _), (p_guides, _, _) in zip(plans, pending):
+            guess = [p.known().anchors if p.known() else previous.get(d.key) for d, p in zip(guides, p_guides)]
+            speculative = None
+            if all(a is not None for a in guess):
+                doc = planner.guide_front(course, dict(zip((s.id for s in course.sessions), guess[1:])), guess[0])
+                speculative = renderer.submit(job(doc, "guide.css", resources))
+            guesses.append((guess, speculative))
+        all_anchors = {}
+        for (course, resources, guides, sheets, _), (p_guides, p_sheets, p_front), (guess, speculative) in zip(
+                plans, pending, guesses):
             rendered_guides = [p.get() for p in p_guides]  # the introduction, then each session
-            # The contents need every session's page numbers: the cover and contents render last.
-            anchors = {s.id: r.anchors for s, r in zip(course.sessions, rendered_guides[1:])}
-            front_doc = planner.guide_front(course, anchors, rendered_guides[0].anchors)
-            front = renderer.submit(job(front_doc, "guide.css", resources)).get()
+            actual = [r.anchors for r in rendered_guides]
+            all_anchors.update({d.key: a for d, a in zip(guides, actual)})
+            if speculative is not None and actual == guess:
+                front = speculative.get()
+            else:
+                anchors = dict(zip((s.id for s in course.sessions), actual[1:]))
+                renderer.expect(1 if speculative is not None else 0)
+                front = renderer.submit(job(planner.guide_front(course, anchors, actual[0]), "guide.css",
+                                            resources)).get()
             rendered_sheets = [p.get() for p in p_sheets]
             sheet_front = p_front.get()
             for doc, r in zip(guides + sheets, rendered_guides + rendered_sheets):
@@ -252,6 +272,7 @@ def build(kit_root: Path, options: BuildOptions,
     if options.course is None:
         cache.prune()
     cache.record_build(inputs, written, loaded.problems.warnings)
+    cache.record_anchors(all_anchors)
     return BuildResult(written, loaded.problems.warnings, renderer.rendered)
 
 

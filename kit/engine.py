@@ -142,8 +142,23 @@ class Cache:
         if self.folder is None or not self.folder.is_dir():
             return
         for path in self.folder.iterdir():
-            if path.stem not in self.used and not path.name.startswith("build-"):
+            if path.stem not in self.used and not path.name.startswith(("build-", "anchors")):
                 path.unlink(missing_ok=True)
+
+    def previous_anchors(self) -> dict:
+        """Each document's page anchors as of the last successful build (by document key)."""
+        try:
+            return json.loads((self.folder / "anchors.json").read_text()) if self.folder else {}
+        except (OSError, ValueError):
+            return {}
+
+    def record_anchors(self, anchors: dict) -> None:
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / f".anchors.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(anchors, sort_keys=True))
+        os.replace(tmp, self.folder / "anchors.json")
 
     def _record(self, inputs: str) -> Path | None:
         return self.folder / f"build-{inputs}.json" if self.folder else None
@@ -251,6 +266,10 @@ class Pending:
                  job: Job | None = None, future: Future | None = None):
         self.renderer, self.key = renderer, key
         self._result, self._job, self._future = result, job, future
+
+    def known(self) -> Result | None:
+        """The result if it is already there (a cache hit), without waiting."""
+        return self._result
 
     def get(self) -> Result:
         if self._result is None:

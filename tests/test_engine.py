@@ -94,3 +94,28 @@ def test_a_deleted_output_is_written_again(cold):
     result = build(root, BuildOptions(out=out, jobs=2))
     assert target.read_bytes() == before
     assert result.rendered == []  # every document came from the cache
+
+
+def test_an_edit_that_moves_headings_gets_fresh_contents(tmp_path):
+    """The cover and contents are rendered early with the last build's page numbers;
+    when an edit moves a heading to another page, they are rendered again."""
+    import re
+    from pypdf import PdfReader
+    from pdftext import norm
+
+    root = two_session_kit(tmp_path / "kit")
+    out = tmp_path / "out"
+    build(root, BuildOptions(out=out, jobs=2))
+    path = root / "content/fixture/02-second.md"
+    long_talk = "\n\n".join(f"Talking point {i}: " + "words " * 60 for i in range(40))
+    path.write_text(path.read_text().replace("FAC-TALKING-POINT about the recap.", long_talk))
+    result = build(root, BuildOptions(out=out, jobs=2))
+    assert result.rendered.count("fixture/front-guide.pdf") == 2  # the early guess was thrown away
+    reader = PdfReader(str(out / "fixture/facilitator-guide.pdf"))
+    labels = list(reader.page_labels)
+    texts = [norm(p.extract_text() or "") for p in reader.pages]
+    contents = " ".join(t for label, t in zip(labels, texts) if "-" not in label)
+    second = contents[contents.index("Second Session"):]
+    listed = re.search(r"Wrap-up[ .]*(\d+-\d+)", second).group(1)
+    heading_pages = [label for label, t in zip(labels, texts) if label.startswith("2-") and "Wrap-up" in t]
+    assert listed == heading_pages[-1] and listed not in ("2-1", "2-2", "2-3")
