@@ -35,11 +35,6 @@ def _minutes(item: m.PreworkItem) -> str:
     return f"{item.minutes} min, estimated" if item.estimate else f"{item.minutes} min"
 
 
-def _clock(minutes: int) -> str:
-    minutes %= 24 * 60
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
 def announcement(course: m.Course, session: m.Session, delivery: Delivery | None = None) -> str:
     """The announcement of `session` as Markdown text."""
     out = [f"**{_text(course.title)}, session {session.number}: {_text(session.title)}**", ""]
@@ -47,7 +42,7 @@ def announcement(course: m.Course, session: m.Session, delivery: Delivery | None
         index = course.sessions.index(session)
         day: dt.date = delivery.dates(len(course.sessions))[index]
         out.append(f"- **When:** {format_date(day)}, {delivery.start}–"
-                   f"{_clock(delivery.start_minutes + session.minutes)}")
+                   f"{m.wall_clock(delivery.start_minutes + session.minutes)}")
         if delivery.room:
             out.append(f"- **Where:** {_text(delivery.room)}")
         if delivery.facilitator:

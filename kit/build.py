@@ -19,7 +19,7 @@ from kit import model as m
 from kit.delivery import Delivery, format_date, load_delivery
 from kit.errors import KitError, Problem
 from kit.loader import inside, load_kit
-from kit.paths import bundled_templates
+from kit.paths import PACKAGE, bundled_templates
 from kit.render import environment, render_template, stylesheet
 from kit.views import run_of_show, segment_anchor, worksheet_view
 
@@ -52,17 +52,13 @@ class BuildResult:
     rendered: list[str] = field(default_factory=list)  # documents rendered, not taken from the cache
 
 
-def session_stem(session: m.Session) -> str:
-    return f"{session.number:02d}-{session.slug}"
-
-
 def check_output_folder(out: Path, kit_root: Path) -> None:
     for protected in ("content", "templates"):
         folder = kit_root / protected
         if folder.exists() and (inside(out, folder) or out.resolve() == folder.resolve()):
             raise KitError(f"{out}: the output folder is inside the kit's {protected}/ folder; "
                            "choose another with -o")
-    if inside(out, bundled_templates().parent / "kit"):
+    if inside(out, PACKAGE):
         raise KitError(f"{out}: the output folder is inside the installed package; choose another with -o")
 
 
@@ -148,13 +144,13 @@ class Planner:
                                date=self.dates(course)[session.number],
                                rows=rows, segments=list(zip(rows, session.segments)),
                                **guide_context(session, start), **self.common(course))
-        return Document(f"{course.slug}/sessions/{session_stem(session)}-guide.pdf", html,
+        return Document(f"{course.slug}/sessions/{session.stem}-guide.pdf", html,
                         self.base_url(course), f"{session.number}-")
 
     def worksheet_session(self, course: m.Course, session: m.Session) -> Document:
         html = render_template(self.env, "worksheet-session.html", ws=worksheet_view(session, self.dates(course)[session.number]),
                                course_title=course.title, language=course.language)
-        return Document(f"{course.slug}/sessions/{session_stem(session)}-worksheet.pdf", html,
+        return Document(f"{course.slug}/sessions/{session.stem}-worksheet.pdf", html,
                         self.base_url(course), f"{session.number}-")
 
     def guide_intro(self, course: m.Course) -> Document:

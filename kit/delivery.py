@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kit.errors import Problems
+from kit.model import wall_clock
 from kit.schema import Choice, List, Str, check_mapping
 from kit.yamlload import YamlProblem, load_yaml
 
@@ -43,7 +44,7 @@ class Delivery:
 
     @property
     def start(self) -> str:
-        return f"{self.start_minutes // 60:02d}:{self.start_minutes % 60:02d}"
+        return wall_clock(self.start_minutes)
 
     def dates(self, count: int) -> list[dt.date]:
         """The date of each of `count` sessions: weekly from first_date; a week that holds
@@ -61,10 +62,6 @@ def format_date(day: dt.date) -> str:
     months = ("January", "February", "March", "April", "May", "June", "July", "August",
               "September", "October", "November", "December")
     return f"{WEEKDAYS[day.weekday()].capitalize()} {day.day} {months[day.month - 1]} {day.year}"
-
-
-def clock(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _date(text: str, line: int, what: str, report) -> dt.date | None:
@@ -108,7 +105,7 @@ def load_delivery(path: Path, problems: Problems) -> Delivery | None:
             if isinstance(item, dt.date):
                 data["skip"][i] = item.isoformat()
     if isinstance(data.get("start"), int) and not isinstance(data.get("start"), bool):
-        data["start"] = clock(data["start"])  # YAML 1.1 reads 12:30 as 750 (minutes)
+        data["start"] = wall_clock(data["start"])  # YAML 1.1 reads 12:30 as 750 (minutes)
     lines = getattr(data, "lines", {})
     before = len(problems.errors)
     clean = check_mapping(data, DELIVERY, 1, "", report)

@@ -248,6 +248,11 @@ class Session:
         return f"s{self.number:02d}"
 
     @property
+    def stem(self) -> str:
+        """'03-reducing-loss': the module's name without '.md', as output files use it."""
+        return f"{self.number:02d}-{self.slug}"
+
+    @property
     def planned_minutes(self) -> int:
         return sum(s.minutes for s in self.segments)
 
@@ -284,7 +289,7 @@ class Course:
 
     def session(self, key: str | int) -> Session | None:
         for s in self.sessions:
-            if str(key) in (str(s.number), f"{s.number:02d}", s.slug, f"{s.number:02d}-{s.slug}"):
+            if str(key) in (str(s.number), f"{s.number:02d}", s.slug, s.stem):
                 return s
         return None
 
@@ -300,3 +305,9 @@ class Kit:
 def clock(minutes: int) -> str:
     """Offset in minutes as h:mm, e.g. 75 -> '1:15'."""
     return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def wall_clock(minutes: int) -> str:
+    """Minutes after midnight as a time of day, e.g. 750 -> '12:30'."""
+    minutes %= 24 * 60
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"

@@ -151,14 +151,14 @@ def placement_problems(profile: Profile, courses: Sequence[m.Course],
             continue
         session = course.session(ex.session)
         if session is None:
-            listed = ", ".join(f"{s.number:02d}-{s.slug}" for s in course.sessions) or "none"
+            listed = ", ".join(s.stem for s in course.sessions) or "none"
             found.append((ex.line("session"), f"no session '{ex.session}' in course '{slug}'; "
                                               f"sessions: {listed}"))
             continue
         if place(ex, course) is None:
             titles = "; ".join(f"'{seg.title}'" for seg in session.segments) or "none"
             what = f"no segment called '{ex.segment}'" if ex.segment else "no segment to put the example in"
-            found.append((ex.line("segment"), f"{what} in session {session.number:02d}-{session.slug}; "
+            found.append((ex.line("segment"), f"{what} in session {session.stem}; "
                                               f"the segments are: {titles}"))
     return found
 

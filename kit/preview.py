@@ -171,10 +171,6 @@ def not_found_page(path: str, generation: int, instance: str) -> str:
             f"{_script(generation, instance)}</body>\n</html>\n")
 
 
-def session_stem(session: m.Session) -> str:
-    return f"{session.number:02d}-{session.slug}"
-
-
 def index_page(kit: m.Kit, warnings: list[Problem], generation: int, instance: str) -> str:
     rows = []
     for course in kit.courses:
@@ -183,7 +179,7 @@ def index_page(kit: m.Kit, warnings: list[Problem], generation: int, instance: s
                     f'guide</a> · <a href="/{c}/worksheets.html">All participant worksheets</a></p>\n'
                     f"<table>\n<tr><th>Session</th><th>Guide</th><th>Worksheet</th></tr>\n")
         for s in course.sessions:
-            stem = quote(session_stem(s))
+            stem = quote(s.stem)
             rows.append(f"<tr><td>{s.number}. {html.escape(s.title)}</td>"
                         f'<td><a href="/{c}/guide/{stem}.html">guide</a></td>'
                         f'<td><a href="/{c}/worksheet/{stem}.html">worksheet</a></td></tr>\n')
@@ -362,9 +358,9 @@ class Preview:
             bar = _bar(home + [(f"/{quote(course.slug)}/guide.html", "Guide")], note)
             return 200, page(docs, sheet_css, path, base, bar, gen, inst)
         if len(parts) == 3 and parts[1] in ("guide", "worksheet") and parts[2].endswith(".html"):
-            session = next((s for s in course.sessions if session_stem(s) == parts[2][:-5]), None)
+            session = next((s for s in course.sessions if s.stem == parts[2][:-5]), None)
             if session is not None:
-                stem = quote(session_stem(session))
+                stem = quote(session.stem)
                 if parts[1] == "guide":
                     doc, css = planner.guide_session(course, session), guide_css
                     other = (f"/{quote(course.slug)}/worksheet/{stem}.html", "Worksheet")

@@ -65,16 +65,22 @@ def segment_anchor(session: m.Session, index: int) -> str:
     return f"{session.id}-seg{index + 1}"
 
 
+def time_label(start_clock: int | None):
+    """How an offset into a session is printed: '0:10', or with a start time '12:40'."""
+    if start_clock is None:
+        return m.clock
+    return lambda offset: m.wall_clock(start_clock + offset)
+
+
 def run_of_show(session: m.Session, start_clock: int | None = None) -> tuple[Row, ...]:
     """Rows with offsets (0:00–0:10) or, given a start in minutes after midnight, clock times."""
     rows = []
-    base = start_clock or 0
-    fmt = m.clock if start_clock is None else _wall
+    fmt = time_label(start_clock)
     for i, seg in enumerate(session.segments):
         pairs = seg.of_kind("pair")
-        rows.append(Row(f"{fmt(base + seg.start)}–{fmt(base + seg.end)}", seg.title, seg.kind,
+        rows.append(Row(f"{fmt(seg.start)}–{fmt(seg.end)}", seg.title, seg.kind,
                         seg.minutes, segment_anchor(session, i), seg.say,
-                        pairs[0].minutes if pairs else None, cues(seg), fmt(base + seg.start)))
+                        pairs[0].minutes if pairs else None, cues(seg), fmt(seg.start)))
     return tuple(rows)
 
 
@@ -99,10 +105,9 @@ def cues(seg: m.Segment) -> tuple[Cue, ...]:
 
 def timeline_image(session: m.Session, start_clock: int | None = None) -> Image:
     """The run of show as a timeline (SVG as a data: URL) with a text alternative."""
-    base = start_clock or 0
-    fmt = m.clock if start_clock is None else _wall
+    fmt = time_label(start_clock)
     items = [timeline.Item(seg.title, seg.kind, seg.minutes) for seg in session.segments]
-    times = [fmt(base + seg.start) for seg in session.segments] + [fmt(base + session.planned_minutes)]
+    times = [fmt(seg.start) for seg in session.segments] + [fmt(session.planned_minutes)]
     alt = (f"Timeline of session {session.number}: "
            + "; ".join(f"{i}. {seg.title}, {seg.kind}, {seg.minutes} min from {t}"
                        for i, (seg, t) in enumerate(zip(session.segments, times), start=1)))
@@ -125,12 +130,6 @@ def link_codes(session: m.Session, resources: bool = True) -> dict[str, Image]:
 def guide_context(session: m.Session, start_clock: int | None = None) -> dict:
     """Extra context for guide-session.html: the timeline and the QR codes of its links."""
     return {"timeline": timeline_image(session, start_clock), "qr": link_codes(session)}
-
-
-def _wall(minutes: int) -> str:
-    """Minutes after midnight as a wall-clock time, e.g. 750 -> '12:30'."""
-    minutes %= 24 * 60
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def worksheet_view(session: m.Session, date: str = "") -> WorksheetSession:
