@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kit.errors import Problems
+from kit.loader import load_yaml_file
 from kit.model import wall_clock
 from kit.schema import Choice, List, Str, check_mapping
-from kit.yamlload import YamlProblem, load_yaml
+
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 TIME_RE = r"([01]?\d|2[0-3]):[0-5]\d"
@@ -76,22 +77,11 @@ def load_delivery(path: Path, problems: Problems) -> Delivery | None:
     """Load and validate a delivery file; problems go to `problems` with their lines."""
     path = Path(path)
     report = lambda line, msg: problems.error(path, line, msg)  # noqa: E731
-    if not path.is_file():  # also refuses a pipe or a device, which could block or never end
-        problems.error(path, 1, "delivery file not found (or not a regular file)")
+    if not path.exists():
+        problems.error(path, 1, "delivery file not found")
         return None
-    if path.stat().st_size > 1024 * 1024:
-        problems.error(path, 1, "the delivery file is larger than 1 MiB")
-        return None
-    try:
-        data = load_yaml(path.read_bytes().decode("utf-8-sig"))
-    except OSError as exc:
-        problems.error(path, 1, f"cannot read the delivery file: {exc.strerror or exc}")
-        return None
-    except UnicodeDecodeError:
-        problems.error(path, 1, "the delivery file is not valid UTF-8")
-        return None
-    except YamlProblem as problem:
-        report(problem.line, problem.message)
+    data, _ = load_yaml_file(path, path.parent, problems)  # bounded, regular files only
+    if data is None:
         return None
     if not isinstance(data, dict):
         report(1, "a delivery file must be 'key: value' lines: cohort, first_date, start, ...")
