@@ -9,6 +9,7 @@ build leaves earlier outputs as they were.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from kit import model as m
+from kit import qr
 from kit.delivery import Delivery, format_date, load_delivery
 from kit.errors import KitError, Problem
 from kit.loader import inside, load_kit
@@ -214,6 +216,9 @@ def build(kit_root: Path, options: BuildOptions,
     outputs: dict[Path, bytes] = {}
     with Renderer(jobs, cache, progress) as renderer:
         renderer.warm()  # the workers import WeasyPrint while this process loads and plans
+        codes = cache.load_note("qr")
+        if codes.get("version") == qr.version() and isinstance(codes.get("codes"), dict):
+            qr.remember(codes["codes"])  # a rebuild makes only the QR codes of new links
         loaded, planner, plans = load_and_plan(kit_root, options)
         roots = tuple(str(r) for r in (kit_root / "content", kit_root / "templates", bundled_templates()))
 
@@ -269,6 +274,7 @@ def build(kit_root: Path, options: BuildOptions,
         cache.prune()
     cache.record_build(inputs, written, loaded.problems.warnings)
     cache.record_anchors(all_anchors)
+    cache.save_note("qr", {"version": qr.version(), "codes": qr.made()})
     return BuildResult(written, loaded.problems.warnings, renderer.rendered)
 
 
@@ -310,7 +316,9 @@ def assembled(cache, parts: list, title: str, lang: str) -> bytes:
     key = cache.key("assembled", title, lang, *(hashlib.sha256(r.pdf).hexdigest() + label for r, label in parts))
     hit = cache.get(key)
     if hit is not None:
-        return hit[0]
-    pdf = assemble([Part(r.pdf, label) for r, label in parts], title, lang)
-    cache.put(key, pdf, {"pages": 0, "anchors": {}, "key": title})
+        return hit[0]["pdf"]
+    out = io.BytesIO()
+    assemble([Part(r.part, label, digest=hashlib.md5(r.pdf).digest()) for r, label in parts], title, lang, out)
+    pdf = out.getvalue()
+    cache.put(key, {"pdf": pdf}, {"pages": 0, "anchors": {}, "key": title})
     return pdf

@@ -26,6 +26,7 @@ from kit import __version__
 from kit.errors import KitError
 
 CACHE_DIR = ".kit-cache"
+NOTES = ("anchors", "qr")  # JSON notes kept from build to build beside the cached PDFs
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Job:
 class Result:
     key: str
     pdf: bytes
+    part: bytes  # the PDF prepared for assembly (kit.assemble.prepare)
     pages: int
     anchors: dict
     cached: bool = False
@@ -51,12 +53,14 @@ class Result:
 def render_job(job: Job) -> Result:
     """Render one document. Runs in a worker process (or inline with one job)."""
     from kit import pdf
+    from kit.assemble import prepare
 
     try:
         rendered = pdf.render_pdf(job.html, job.css, job.base_url, [Path(r) for r in job.roots], job.key)
     except pdf.RefusedResource as exc:
         raise KitError(f"{job.key}: {exc}") from None
-    return Result(job.key, rendered.pdf, rendered.pages, rendered.anchors)
+    # Prepared here, in parallel, and cached with the PDF: assembling then only copies.
+    return Result(job.key, rendered.pdf, prepare(rendered.pdf), rendered.pages, rendered.anchors)
 
 
 def _import_engine() -> None:
@@ -112,27 +116,30 @@ class Cache:
     def job_key(self, job: Job) -> str:
         return self.key(job.key, job.html, job.css, job.base_url, job.resources)
 
-    def get(self, key: str) -> tuple[bytes, dict] | None:
+    def get(self, key: str, kinds: tuple[str, ...] = ("pdf",)) -> tuple[dict[str, bytes], dict] | None:
+        """The entry's files (by kind: 'pdf', 'part') and its information, if all are intact."""
         if self.folder is None:
             return None
-        pdf, meta = self.folder / f"{key}.pdf", self.folder / f"{key}.json"
         try:
-            data = json.loads(meta.read_text())
-            blob = pdf.read_bytes()
+            info = json.loads((self.folder / f"{key}.json").read_text())
+            blobs = {kind: (self.folder / f"{key}.{kind}").read_bytes() for kind in kinds}
         except (OSError, ValueError):
             return None
-        if hashlib.sha256(blob).hexdigest() != data.get("sha256"):
+        sums = info.get("sha256") if isinstance(info, dict) else None
+        if not isinstance(sums, dict) or any(hashlib.sha256(b).hexdigest() != sums.get(k) for k, b in blobs.items()):
             return None
         self.used.add(key)
-        return blob, data
+        return blobs, info
 
-    def put(self, key: str, blob: bytes, info: dict) -> None:
+    def put(self, key: str, blobs: dict[str, bytes], info: dict) -> None:
         if self.folder is None:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         self.used.add(key)
-        for name, data in ((f"{key}.pdf", blob),
-                           (f"{key}.json", json.dumps({**info, "sha256": hashlib.sha256(blob).hexdigest()}).encode())):
+        sums = {kind: hashlib.sha256(blob).hexdigest() for kind, blob in blobs.items()}
+        files = [(f"{key}.{kind}", blob) for kind, blob in blobs.items()]
+        files.append((f"{key}.json", json.dumps({**info, "sha256": sums}).encode()))  # last: it vouches
+        for name, data in files:
             tmp = self.folder / f".{name}.{os.getpid()}.tmp"
             tmp.write_bytes(data)
             os.replace(tmp, self.folder / name)
@@ -142,23 +149,31 @@ class Cache:
         if self.folder is None or not self.folder.is_dir():
             return
         for path in self.folder.iterdir():
-            if path.stem not in self.used and not path.name.startswith(("build-", "anchors")):
+            if path.stem not in self.used and not path.name.startswith(("build-",) + NOTES):
                 path.unlink(missing_ok=True)
 
-    def previous_anchors(self) -> dict:
-        """Each document's page anchors as of the last successful build (by document key)."""
+    def load_note(self, name: str) -> dict:
+        """A JSON note the last successful build left (page anchors, QR codes), or {}."""
         try:
-            return json.loads((self.folder / "anchors.json").read_text()) if self.folder else {}
+            data = json.loads((self.folder / f"{name}.json").read_text()) if self.folder else {}
         except (OSError, ValueError):
             return {}
+        return data if isinstance(data, dict) else {}
 
-    def record_anchors(self, anchors: dict) -> None:
+    def save_note(self, name: str, data: dict) -> None:
         if self.folder is None:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.folder / f".anchors.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(anchors, sort_keys=True))
-        os.replace(tmp, self.folder / "anchors.json")
+        tmp = self.folder / f".{name}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(data, sort_keys=True))
+        os.replace(tmp, self.folder / f"{name}.json")
+
+    def previous_anchors(self) -> dict:
+        """Each document's page anchors as of the last successful build (by document key)."""
+        return self.load_note("anchors")
+
+    def record_anchors(self, anchors: dict) -> None:
+        self.save_note("anchors", anchors)
 
     def _record(self, inputs: str) -> Path | None:
         return self.folder / f"build-{inputs}.json" if self.folder else None
@@ -241,11 +256,12 @@ class Renderer:
     def submit(self, job: Job) -> "Pending":
         """Start rendering `job` (or take it from the cache); `.get()` waits for it."""
         key = self.cache.job_key(job)
-        hit = self.cache.get(key)
+        hit = self.cache.get(key, ("pdf", "part"))
         if hit is not None:
-            blob, info = hit
+            blobs, info = hit
             self._tick(job.key)
-            return Pending(self, key, result=Result(job.key, blob, info["pages"], info["anchors"], cached=True))
+            return Pending(self, key, result=Result(job.key, blobs["pdf"], blobs["part"], info["pages"],
+                                                    info["anchors"], cached=True))
         self.rendered.append(job.key)
         if self.jobs == 1:
             return Pending(self, key, job=job)
@@ -255,7 +271,8 @@ class Renderer:
         return Pending(self, key, future=self.pool.submit(render_job, job))
 
     def _store(self, key: str, result: Result) -> None:
-        self.cache.put(key, result.pdf, {"pages": result.pages, "anchors": result.anchors, "key": result.key})
+        self.cache.put(key, {"pdf": result.pdf, "part": result.part},
+                       {"pages": result.pages, "anchors": result.anchors, "key": result.key})
         self._tick(result.key)
 
 

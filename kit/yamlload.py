@@ -1,7 +1,9 @@
 """Safe YAML loading that remembers where every key and item stood.
 
-Only PyYAML's SafeLoader is used: a `!!python/...` tag is an error, never code.
-Mappings and lists come back as `LineDict` / `LineList`, which carry the line
+Only PyYAML's safe loaders are used: a `!!python/...` tag is an error, never code.
+Documents are read with libyaml's parser when PyYAML has it (about ten times
+faster); any problem is then read again by the pure-Python parser, so that an
+error reads the same on every machine. Mappings and lists come back as `LineDict` / `LineList`, which carry the line
 of each key or item so that a validator can point at the exact line of a bad
 value. Size, nesting and alias expansion are bounded.
 """
@@ -34,7 +36,9 @@ class YamlProblem(Exception):
         super().__init__(message)
 
 
-class _Loader(yaml.SafeLoader):
+class _Lines:
+    """What both loaders add to PyYAML's safe loading: lines, and errors at their line."""
+
     offset = 0  # added to every line: for YAML that sits inside another file
 
     def node_line(self, node: yaml.Node) -> int:
@@ -52,6 +56,10 @@ class _Loader(yaml.SafeLoader):
             value = node.value if isinstance(node.value, str) else None
             value = "this value" if value is None else f"'{value}'" if len(value) <= 40 else f"'{value[:37]}...'"
             raise YamlProblem(self.node_line(node), f"invalid YAML: {value} cannot be read as {tag}") from None
+
+
+class _Loader(_Lines, yaml.SafeLoader):
+    pass
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -87,6 +95,16 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
+if getattr(yaml, "__with_libyaml__", False):
+    class _FastLoader(_Lines, yaml.CSafeLoader):
+        """libyaml's parser with the same constructors (and so the same values and lines)."""
+
+    _FastLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _FastLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+    _LOADERS = (_FastLoader, _Loader)
+else:  # pragma: no cover - PyYAML built without libyaml
+    _LOADERS = (_Loader,)
+
 
 def _measure(node: yaml.Node, offset: int) -> None:
     """Refuse documents nested too deep or that expand (through aliases) too far."""
@@ -116,10 +134,10 @@ def _measure(node: yaml.Node, offset: int) -> None:
     size(node, 0)
 
 
-def _check_depth(text: str, offset: int) -> None:
+def _check_depth(text: str, offset: int, parser=yaml.SafeLoader) -> None:
     """Refuse deep nesting from the event stream, before the (recursive) composer sees it."""
     depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in yaml.parse(text, Loader=parser):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -140,9 +158,18 @@ def load_yaml(text: str, line_offset: int = 0):
 
     `line_offset` is added to every line, for YAML that sits inside another file.
     """
+    if len(_LOADERS) > 1:
+        try:
+            return _load(text, line_offset, _LOADERS[0])
+        except Exception:  # noqa: BLE001 - read again below, for the same message everywhere
+            pass
+    return _load(text, line_offset, _Loader)
+
+
+def _load(text: str, line_offset: int, loader_class):
     try:
-        _check_depth(text, line_offset)
-        loader = _Loader(text)
+        _check_depth(text, line_offset, loader_class)
+        loader = loader_class(text)
         loader.offset = line_offset
         try:
             node = loader.get_single_node()

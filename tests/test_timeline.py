@@ -107,9 +107,16 @@ def test_timeline_image_of_a_session_with_clock_times():
 def test_qr_code_is_deterministic_svg():
     url = "https://developers.google.com/machine-learning/crash-course/linear-regression"
     svg = qr.qr_svg(url)
-    qr.qr_svg.cache_clear()
-    assert qr.qr_svg(url) == svg
+    assert qr._make_svg(url) == svg  # made again, not remembered: the same bytes
     root = parse(svg)
     assert root.tag == f"{SVG}svg" and root.find(f"{SVG}path") is not None
     assert qr.qr_svg(url + "/other") != svg
     assert base64.b64decode(qr.qr_data_url(url).split(",", 1)[1]).decode() == svg
+
+
+def test_remembered_qr_codes_are_used_and_kept():
+    url = "https://example.org/remembered-only"
+    made = qr._make_svg(url)
+    qr.remember({url + "/x": made, "bad": "not an svg", 3: "<svg/>"})
+    assert qr.qr_svg(url + "/x") == made  # taken as remembered, not made again
+    assert "bad" not in qr.made() and url + "/x" in qr.made()
