@@ -33,6 +33,7 @@ import re
 import struct
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 MAGIC = b"KITPART2\n"
@@ -48,10 +49,10 @@ TOKENS = re.compile(rb"\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>"
 
 @dataclass(frozen=True)
 class Part:
-    prepared: bytes       # what `prepare` made of the part's PDF
+    prepared: bytes | Path  # what `prepare` made of the part's PDF (or the file that holds it)
     label_prefix: str     # "" for front matter (roman numerals), "3-" for session 3
     recto: bool = True    # start on a right-hand page
-    digest: bytes = b""   # identifies the part (for the document's /ID)
+    digest: bytes = b""     # identifies the part (for the document's /ID)
 
 
 # ---------------------------------------------------------------- prepare
@@ -245,13 +246,26 @@ def _serialise(pdf, named: dict) -> bytes:
     return b"".join([MAGIC, struct.pack(">I", len(head)), head] + blobs)
 
 
-def read_index(prepared: bytes) -> tuple[dict, int]:
-    """A prepared part's index, and where its objects start."""
-    if not prepared.startswith(MAGIC):
+def read_index(prepared: bytes | Path) -> tuple[dict, int]:
+    """A prepared part's index, and where its objects start (reading no more than that)."""
+    if isinstance(prepared, Path):
+        with open(prepared, "rb") as handle:
+            head = handle.read(len(MAGIC) + 4)
+            index, start = _index(head + handle.read(_index_size(head)))
+        return index, start
+    return _index(prepared)
+
+
+def _index_size(head: bytes) -> int:
+    if not head.startswith(MAGIC) or len(head) < len(MAGIC) + 4:
         raise ValueError("not a prepared part")
+    return struct.unpack(">I", head[len(MAGIC):len(MAGIC) + 4])[0]
+
+
+def _index(data: bytes) -> tuple[dict, int]:
     start = len(MAGIC) + 4
-    (size,) = struct.unpack(">I", prepared[len(MAGIC):start])
-    return json.loads(prepared[start:start + size]), start + size
+    size = _index_size(data[:start])
+    return json.loads(data[start:start + size]), start + size
 
 
 # ---------------------------------------------------------------- assemble
@@ -394,7 +408,7 @@ def assemble(parts: list[Part], title: str, lang: str, out: BinaryIO) -> None:
             return match.group(0)
 
         position = body
-        data = part.prepared
+        data = part.prepared.read_bytes() if isinstance(part.prepared, Path) else part.prepared
         for local, text_size, raw_size in index["objects"]:
             text = data[position:position + text_size]
             position += text_size
@@ -450,5 +464,5 @@ def assemble(parts: list[Part], title: str, lang: str, out: BinaryIO) -> None:
     if metadata is not None:
         catalog.append(b"/Metadata %d 0 R" % metadata)
     writer.plain(CATALOG, b"<< " + b" ".join(catalog) + b" >>")
-    ident = hashlib.md5(b"".join(p.digest or hashlib.md5(p.prepared).digest() for p in parts)).hexdigest()
+    ident = hashlib.md5(b"".join(p.digest for p in parts)).hexdigest()
     writer.finish(b"/Root %d 0 R /Info %d 0 R /ID [ <%s> <%s> ]" % (CATALOG, INFO, ident.encode(), ident.encode()))

@@ -8,9 +8,10 @@ build leaves earlier outputs as they were.
 """
 from __future__ import annotations
 
+import filecmp
 import hashlib
-import io
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,8 +79,18 @@ def _umask() -> int:
     return mask
 
 
-def write_atomically(files: dict[Path, bytes]) -> list[Path]:
-    """Write every file to a temporary name beside it, then rename them all into place.
+def _same(path: Path, data: bytes | Path) -> bool:
+    """Whether the file at `path` already holds exactly `data` (bytes, or another file's)."""
+    if not path.is_file():
+        return False
+    if isinstance(data, Path):
+        return path.stat().st_size == data.stat().st_size and filecmp.cmp(path, data, shallow=False)
+    return path.stat().st_size == len(data) and path.read_bytes() == data
+
+
+def write_atomically(files: dict[Path, bytes | Path]) -> list[Path]:
+    """Write every file (given as bytes, or as a file to copy) to a temporary name beside
+    it, then rename them all into place.
 
     A file whose bytes are already the same is left alone (its time stamp too).
     """
@@ -90,14 +101,18 @@ def write_atomically(files: dict[Path, bytes]) -> list[Path]:
     staged = []
     try:
         for path, data in files.items():
-            if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+            if _same(path, data):
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             staged.append((Path(tmp), path))
             os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                if isinstance(data, Path):
+                    with open(data, "rb") as source:
+                        shutil.copyfileobj(source, handle, 1 << 20)
+                else:
+                    handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
         for tmp, path in staged:
@@ -309,16 +324,19 @@ def inputs_digest(kit_root: Path, options: BuildOptions, cache) -> str:
     return cache.key("inputs", *parts)
 
 
-def assembled(cache, parts: list, title: str, lang: str) -> bytes:
-    """A whole-course PDF from its parts, taken from the cache when no part changed."""
+def assembled(cache, parts: list, title: str, lang: str) -> Path:
+    """A whole-course PDF from its parts (in the cache), taken from the cache when no part changed."""
     from kit.assemble import Part, assemble
 
-    key = cache.key("assembled", title, lang, *(hashlib.sha256(r.pdf).hexdigest() + label for r, label in parts))
-    hit = cache.get(key)
-    if hit is not None:
-        return hit[0]["pdf"]
-    out = io.BytesIO()
-    assemble([Part(r.part, label, digest=hashlib.md5(r.pdf).digest()) for r, label in parts], title, lang, out)
-    pdf = out.getvalue()
-    cache.put(key, {"pdf": pdf}, {"pages": 0, "anchors": {}, "key": title})
-    return pdf
+    key = cache.key("assembled", title, lang, *(r.sha256 + label for r, label in parts))
+    if cache.get(key) is not None:
+        return cache.file(key, "pdf")
+    tmp = cache.folder / f".{key}.pdf.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as handle:
+            assemble([Part(r.part, label, digest=bytes.fromhex(r.sha256)[:16]) for r, label in parts],
+                     title, lang, handle)
+        cache.put(key, {"pdf": tmp}, {"pages": 0, "anchors": {}, "key": title})
+    finally:
+        tmp.unlink(missing_ok=True)
+    return cache.file(key, "pdf")

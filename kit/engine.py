@@ -6,24 +6,23 @@ in parallel processes. Each result is cached under the output folder, keyed by
 everything that affects it (its final HTML and CSS, the resources it may read,
 the kit's and WeasyPrint's versions): a rebuild renders only what changed.
 WeasyPrint itself is imported only inside `render_job`, in whichever process
-renders, never by the planning or checking code.
+renders, never by the planning or checking code. Workers write their results
+into the cache themselves and hand back file names, so the building process
+never holds every document at once.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
-import sys
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
 from kit import __version__
 from kit.errors import KitError
+from kit.workers import Pool, WorkerDied
 
 CACHE_DIR = ".kit-cache"
 NOTES = ("anchors", "qr")  # JSON notes kept from build to build beside the cached PDFs
@@ -38,20 +37,24 @@ class Job:
     base_url: str
     roots: tuple[str, ...]
     resources: str  # digest of the files the document may read
+    store: str = ""  # the cache folder the worker writes the result into
+    entry: str = ""  # the result's name there (its cache key)
 
 
 @dataclass(frozen=True)
 class Result:
+    """A rendered document, as files in the cache (so that no process holds them all)."""
     key: str
-    pdf: bytes
-    part: bytes  # the PDF prepared for assembly (kit.assemble.prepare)
+    pdf: Path
+    part: Path  # the PDF prepared for assembly (kit.assemble.prepare)
+    sha256: str  # of the PDF
     pages: int
     anchors: dict
     cached: bool = False
 
 
 def render_job(job: Job) -> Result:
-    """Render one document. Runs in a worker process (or inline with one job)."""
+    """Render one document into the cache. Runs in a worker process (or inline with one job)."""
     from kit import pdf
     from kit.assemble import prepare
 
@@ -60,10 +63,44 @@ def render_job(job: Job) -> Result:
     except pdf.RefusedResource as exc:
         raise KitError(f"{job.key}: {exc}") from None
     # Prepared here, in parallel, and cached with the PDF: assembling then only copies.
-    return Result(job.key, rendered.pdf, prepare(rendered.pdf), rendered.pages, rendered.anchors)
+    info = {"pages": rendered.pages, "anchors": rendered.anchors, "key": job.key}
+    sums = store(Path(job.store), job.entry, {"pdf": rendered.pdf, "part": prepare(rendered.pdf)}, info)
+    folder = Path(job.store)
+    return Result(job.key, folder / f"{job.entry}.pdf", folder / f"{job.entry}.part", sums["pdf"],
+                  rendered.pages, rendered.anchors)
+
+
+def store(folder: Path, entry: str, files: dict, info: dict) -> dict[str, str]:
+    """Write a cache entry: its files by kind (bytes, or a finished temporary file to move
+    into place), then the JSON that vouches for them. Returns each file's SHA-256."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sums = {}
+    for kind, data in files.items():
+        target = folder / f"{entry}.{kind}"
+        if isinstance(data, Path):
+            sums[kind] = _file_sha256(data)
+            os.replace(data, target)
+            continue
+        sums[kind] = hashlib.sha256(data).hexdigest()
+        tmp = folder / f".{entry}.{kind}.{os.getpid()}.tmp"
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    tmp = folder / f".{entry}.json.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps({**info, "sha256": sums}))
+    os.replace(tmp, folder / f"{entry}.json")
+    return sums
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _import_engine() -> None:
+    import kit.assemble  # noqa: F401
     import kit.pdf  # noqa: F401 - loads WeasyPrint once per worker
 
 
@@ -102,7 +139,7 @@ def _inside(path: Path, top: Path) -> bool:
 class Cache:
     """PDFs and their page anchors stored by key in OUT/.kit-cache/."""
 
-    def __init__(self, folder: Path | None):
+    def __init__(self, folder: Path):
         self.folder = folder
         self.used: set[str] = set()
         self.version = f"{__version__}/{_engine_version()}"
@@ -116,37 +153,29 @@ class Cache:
     def job_key(self, job: Job) -> str:
         return self.key(job.key, job.html, job.css, job.base_url, job.resources)
 
-    def get(self, key: str, kinds: tuple[str, ...] = ("pdf",)) -> tuple[dict[str, bytes], dict] | None:
-        """The entry's files (by kind: 'pdf', 'part') and its information, if all are intact."""
-        if self.folder is None:
-            return None
+    def get(self, key: str, kinds: tuple[str, ...] = ("pdf",)) -> dict | None:
+        """The entry's information (with each file's SHA-256 under 'sha256'), if its files
+        ('pdf', 'part') are all there and intact."""
         try:
             info = json.loads((self.folder / f"{key}.json").read_text())
-            blobs = {kind: (self.folder / f"{key}.{kind}").read_bytes() for kind in kinds}
-        except (OSError, ValueError):
-            return None
-        sums = info.get("sha256") if isinstance(info, dict) else None
-        if not isinstance(sums, dict) or any(hashlib.sha256(b).hexdigest() != sums.get(k) for k, b in blobs.items()):
+            sums = info["sha256"]
+            if any(_file_sha256(self.file(key, kind)) != sums[kind] for kind in kinds):
+                return None
+        except (OSError, ValueError, KeyError, TypeError):
             return None
         self.used.add(key)
-        return blobs, info
+        return info
 
-    def put(self, key: str, blobs: dict[str, bytes], info: dict) -> None:
-        if self.folder is None:
-            return
-        self.folder.mkdir(parents=True, exist_ok=True)
+    def file(self, key: str, kind: str) -> Path:
+        return self.folder / f"{key}.{kind}"
+
+    def put(self, key: str, files: dict, info: dict) -> dict[str, str]:
         self.used.add(key)
-        sums = {kind: hashlib.sha256(blob).hexdigest() for kind, blob in blobs.items()}
-        files = [(f"{key}.{kind}", blob) for kind, blob in blobs.items()]
-        files.append((f"{key}.json", json.dumps({**info, "sha256": sums}).encode()))  # last: it vouches
-        for name, data in files:
-            tmp = self.folder / f".{name}.{os.getpid()}.tmp"
-            tmp.write_bytes(data)
-            os.replace(tmp, self.folder / name)
+        return store(self.folder, key, files, info)
 
     def prune(self) -> None:
         """Forget entries this build did not use (called after a whole-kit build)."""
-        if self.folder is None or not self.folder.is_dir():
+        if not self.folder.is_dir():
             return
         for path in self.folder.iterdir():
             if path.stem not in self.used and not path.name.startswith(("build-",) + NOTES):
@@ -155,14 +184,12 @@ class Cache:
     def load_note(self, name: str) -> dict:
         """A JSON note the last successful build left (page anchors, QR codes), or {}."""
         try:
-            data = json.loads((self.folder / f"{name}.json").read_text()) if self.folder else {}
+            data = json.loads((self.folder / f"{name}.json").read_text())
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
 
     def save_note(self, name: str, data: dict) -> None:
-        if self.folder is None:
-            return
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".{name}.{os.getpid()}.tmp"
         tmp.write_text(json.dumps(data, sort_keys=True))
@@ -175,17 +202,15 @@ class Cache:
     def record_anchors(self, anchors: dict) -> None:
         self.save_note("anchors", anchors)
 
-    def _record(self, inputs: str) -> Path | None:
-        return self.folder / f"build-{inputs}.json" if self.folder else None
+    def _record(self, inputs: str) -> Path:
+        return self.folder / f"build-{inputs}.json"
 
     def record_build(self, inputs: str, written: list[Path], warnings: list) -> None:
         """Remember a successful build: its inputs' digest, its outputs and their digests."""
         record = self._record(inputs)
-        if record is None:
-            return
         for old in self.folder.glob("build-*.json"):
             old.unlink(missing_ok=True)
-        data = {"outputs": {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in written},
+        data = {"outputs": {str(p): _file_sha256(p) for p in written},
                 "warnings": [w.as_dict() for w in warnings]}
         tmp = self.folder / f".build.{os.getpid()}.tmp"
         tmp.write_text(json.dumps(data))
@@ -197,25 +222,22 @@ class Cache:
 
         record = self._record(inputs)
         try:
-            data = json.loads(record.read_text()) if record else None
+            data = json.loads(record.read_text())
         except (OSError, ValueError):
             return None
         if not data:
             return None
         for path, digest in data["outputs"].items():
             try:
-                if hashlib.sha256(Path(path).read_bytes()).hexdigest() != digest:
+                if _file_sha256(Path(path)) != digest:
                     return None
             except OSError:
                 return None
         return [Path(p) for p in data["outputs"]], [Problem(**w) for w in data["warnings"]]
 
 
-def _pool_context():
-    # fork starts workers in milliseconds; elsewhere the platform default is safer.
-    if sys.platform.startswith("linux"):
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context()
+# Each worker renders this many documents, then a fresh one takes its place (kit.workers).
+DOCUMENTS_PER_WORKER = 6
 
 
 class Renderer:
@@ -225,7 +247,7 @@ class Renderer:
         self.jobs = max(1, jobs)
         self.cache = cache
         self.progress = progress
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: Pool | None = None
         self.rendered: list[str] = []  # document keys actually rendered (not from the cache)
         self.total = 0
         self.done = 0
@@ -233,17 +255,20 @@ class Renderer:
     def warm(self) -> None:
         """Start the worker processes now, so that they import WeasyPrint while the
         caller loads and plans (forked before the model exists, they stay small)."""
-        if self.jobs > 1 and self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_pool_context(),
-                                            initializer=_import_engine)
-            self.pool.submit(_import_engine)
+        if self.jobs > 1:
+            self._start_pool()
+
+    def _start_pool(self) -> None:
+        if self.pool is None:
+            self.pool = Pool(self.jobs, DOCUMENTS_PER_WORKER, _import_engine)
+            self.pool.start()
 
     def __enter__(self) -> "Renderer":
         return self
 
     def __exit__(self, *exc) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=exc[0] is None, cancel_futures=True)
+            self.pool.close(abort=exc[0] is not None)
 
     def expect(self, count: int) -> None:
         self.total += count
@@ -256,23 +281,21 @@ class Renderer:
     def submit(self, job: Job) -> "Pending":
         """Start rendering `job` (or take it from the cache); `.get()` waits for it."""
         key = self.cache.job_key(job)
-        hit = self.cache.get(key, ("pdf", "part"))
-        if hit is not None:
-            blobs, info = hit
+        info = self.cache.get(key, ("pdf", "part"))
+        if info is not None:
             self._tick(job.key)
-            return Pending(self, key, result=Result(job.key, blobs["pdf"], blobs["part"], info["pages"],
-                                                    info["anchors"], cached=True))
+            return Pending(self, key, result=Result(
+                job.key, self.cache.file(key, "pdf"), self.cache.file(key, "part"), info["sha256"]["pdf"],
+                info["pages"], info["anchors"], cached=True))
         self.rendered.append(job.key)
+        job = replace(job, store=str(self.cache.folder), entry=key)
         if self.jobs == 1:
             return Pending(self, key, job=job)
-        if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_pool_context(),
-                                            initializer=_import_engine)
-        return Pending(self, key, future=self.pool.submit(render_job, job))
+        self._start_pool()
+        return Pending(self, key, ticket=self.pool.submit(render_job, job))
 
     def _store(self, key: str, result: Result) -> None:
-        self.cache.put(key, {"pdf": result.pdf, "part": result.part},
-                       {"pages": result.pages, "anchors": result.anchors, "key": result.key})
+        self.cache.used.add(key)  # the worker wrote it
         self._tick(result.key)
 
 
@@ -280,9 +303,9 @@ class Pending:
     """A document being rendered. `get()` is called on the main thread, which stores the result."""
 
     def __init__(self, renderer: Renderer, key: str, result: Result | None = None,
-                 job: Job | None = None, future: Future | None = None):
+                 job: Job | None = None, ticket: int | None = None):
         self.renderer, self.key = renderer, key
-        self._result, self._job, self._future = result, job, future
+        self._result, self._job, self._ticket = result, job, ticket
 
     def known(self) -> Result | None:
         """The result if it is already there (a cache hit), without waiting."""
@@ -292,11 +315,12 @@ class Pending:
         if self._result is None:
             if self._job is not None:
                 result = render_job(self._job)
+                self._job = None
             else:
                 try:
-                    result = self._future.result()
-                except BrokenProcessPool:
-                    raise KitError("a rendering worker died (out of memory?); try again with -j 1") from None
+                    result = self.renderer.pool.result(self._ticket)
+                except WorkerDied as exc:
+                    raise KitError(f"a rendering worker died ({exc}; out of memory?); try again with -j 1") from None
             self.renderer._store(self.key, result)
             self._result = result
         return self._result

@@ -1,4 +1,6 @@
 """Whole-course PDFs keep what each part had: tags, bookmarks, page labels, metadata."""
+import subprocess
+
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject
@@ -85,3 +87,73 @@ def test_guide_declares_pdf_ua(guide):
     assert b'pdfuaid:part="1"' in xmp
     assert b"Fixture Course: facilitator guide" in xmp
     assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
+
+
+# ---- the assembler itself, on small handmade parts
+
+def handmade_part(title: str, pages: int = 2, inherit_box: bool = False) -> bytes:
+    """A PDF with a bookmark per page, a named destination 'same' on its last page, a link
+    to it from the first page, and a string that looks like PDF syntax."""
+    import io
+
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name, OutlineItem, String
+
+    pdf = pikepdf.new()
+    for _ in range(pages):
+        pdf.add_blank_page(page_size=(300, 400))
+    if inherit_box:  # the size is given by the page tree, not by each page
+        for page in pdf.pages:
+            del page.obj["/MediaBox"]
+        pdf.Root.Pages.MediaBox = Array([0, 0, 300, 400])
+    last = pdf.pages[-1].obj
+    pdf.Root.Names = Dictionary(Dests=Dictionary(Names=Array([String("same"), Array([last, Name.Fit])])))
+    link = pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=Array([0, 0, 10, 10]),
+                                        Dest=String("same"), Contents=String("see 1 0 R and /StructParents 7 (x")))
+    pdf.pages[0].obj.Annots = Array([link])
+    with pdf.open_outline() as outline:
+        top = OutlineItem(title, 0)
+        top.children.extend(OutlineItem(f"{title} page {n + 1}", n) for n in range(pages))
+        outline.root.append(top)
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def assembled_reader(parts, tmp_path, title="Joined"):
+    from kit.assemble import Part, assemble, prepare
+
+    path = tmp_path / "joined.pdf"
+    with open(path, "wb") as handle:
+        assemble([Part(prepare(p), label, digest=bytes(16)) for p, label in parts], title, "en", handle)
+    return PdfReader(str(path)), path
+
+
+def test_parts_keep_their_own_links_bookmarks_and_strings(tmp_path):
+    reader, path = assembled_reader([(handmade_part("First", 3), "1-"), (handmade_part("Second"), "2-")],
+                                    tmp_path)
+    assert subprocess.run(["qpdf", "--check", str(path)], capture_output=True).returncode == 0
+    assert len(reader.pages) == 6  # 3 pages, a blank one so that part 2 starts on the right, 2 pages
+    assert list(reader.page_labels) == ["1-1", "1-2", "1-3", "1-4", "2-1", "2-2"]
+    # Both parts named a destination 'same': each link still leads to its own part's last page.
+    page_numbers = {p.indirect_reference.idnum: i for i, p in enumerate(reader.pages)}
+    targets = [page_numbers[reader.pages[i]["/Annots"][0].get_object()["/Dest"][0].idnum] for i in (0, 4)]
+    assert targets == [2, 5]
+    assert reader.pages[4]["/Annots"][0].get_object()["/Contents"] == "see 1 0 R and /StructParents 7 (x"
+    # One bookmark tree, in order, each part's under its own top item.
+    outline = [(item.title, [child.title for child in children])
+               for item, children in zip(reader.outline[::2], reader.outline[1::2])]
+    assert outline == [("First", ["First page 1", "First page 2", "First page 3"]),
+                       ("Second", ["Second page 1", "Second page 2"])]
+    assert reader.outline[2].page.indirect_reference.idnum == reader.pages[4].indirect_reference.idnum
+    assert reader.metadata.title == "Joined"
+
+
+def test_what_a_page_inherits_from_its_part_is_kept(tmp_path):
+    reader, _ = assembled_reader([(handmade_part("Boxed", 1, inherit_box=True), "")], tmp_path)
+    assert [float(v) for v in reader.pages[0].mediabox] == [0, 0, 300, 400]
+
+
+def test_a_title_beyond_ascii_is_kept(tmp_path):
+    reader, _ = assembled_reader([(handmade_part("Only", 1), "")], tmp_path, title="Apprentissage — guide")
+    assert reader.metadata.title == "Apprentissage — guide"

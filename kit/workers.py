@@ -1,0 +1,151 @@
+"""Worker processes for rendering, each replaced after a few documents.
+
+WeasyPrint keeps about half a MiB for every document it renders (measured
+with 70.0: the same document rendered again and again grows the process
+steadily, while Python's own objects do not), so a long-lived worker grows with
+the length of the course. Here each worker renders a few documents and exits,
+and a fresh one takes its place. Workers are forked from multiprocessing's fork
+server, which has imported WeasyPrint already, so a new worker is ready in
+milliseconds and carries none of the building process's memory.
+
+(`concurrent.futures.ProcessPoolExecutor(max_tasks_per_child=...)` does this
+too, but on Python 3.11 it can hang when a worker is replaced, and it refuses
+the 'fork' start method. This pool is small, single-threaded and driven by the
+caller: tasks are handed out whenever the caller submits or waits.)
+
+As with any multiprocessing code that does not fork, a script that builds with
+more than one job must guard its entry point with `if __name__ == "__main__":`.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import traceback
+from collections import deque
+from multiprocessing.connection import Connection, wait
+from typing import Any, Callable
+
+PRELOAD = ["kit.engine", "kit.assemble", "kit.pdf"]
+
+
+class WorkerDied(Exception):
+    """A worker process ended without answering (killed, out of memory)."""
+
+
+def _context():
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")  # pragma: no cover - Windows
+
+
+def _serve(conn: Connection, limit: int, initializer: Callable[[], None] | None) -> None:
+    """A worker: run up to `limit` tasks, one at a time, then exit."""
+    if initializer is not None:
+        initializer()
+    for _ in range(limit):
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        ticket, function, argument = message
+        try:
+            answer = (ticket, True, function(argument))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, who raises it
+            answer = (ticket, False, exc)
+        try:
+            conn.send(answer)
+        except Exception:  # an exception that cannot be pickled: its text instead
+            conn.send((ticket, False, RuntimeError(traceback.format_exc())))
+    conn.close()
+
+
+class _Worker:
+    def __init__(self, context, limit: int, initializer):
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child, limit, initializer), daemon=True)
+        self.process.start()
+        child.close()
+        self.left = limit
+        self.ticket: int | None = None
+
+
+class Pool:
+    """`size` worker processes, each replaced after `limit` tasks."""
+
+    def __init__(self, size: int, limit: int, initializer: Callable[[], None] | None = None):
+        self.size, self.limit, self.initializer = size, limit, initializer
+        self.context = _context()
+        self.idle: list[_Worker] = []
+        self.busy: list[_Worker] = []
+        self.queue: deque = deque()
+        self.answers: dict[int, tuple[bool, Any]] = {}
+        self.tickets = 0
+
+    def start(self) -> None:
+        while len(self.idle) + len(self.busy) < self.size:
+            self.idle.append(_Worker(self.context, self.limit, self.initializer))
+
+    def submit(self, function: Callable, argument) -> int:
+        self.tickets += 1
+        self.queue.append((self.tickets, function, argument))
+        self.start()
+        self._hand_out()
+        return self.tickets
+
+    def result(self, ticket: int):
+        """Wait for the task's answer: its value, or its exception raised here."""
+        while ticket not in self.answers:
+            self._step()
+        ok, value = self.answers.pop(ticket)
+        if ok:
+            return value
+        raise value
+
+    def _hand_out(self) -> None:
+        while self.queue and self.idle:
+            worker = self.idle.pop()
+            ticket, function, argument = self.queue.popleft()
+            worker.ticket = ticket
+            worker.conn.send((ticket, function, argument))
+            worker.left -= 1
+            self.busy.append(worker)
+
+    def _step(self) -> None:
+        if not self.busy:
+            raise RuntimeError("waiting for a task that was never handed out")  # pragma: no cover
+        ready = wait([w.conn for w in self.busy] + [w.process.sentinel for w in self.busy])
+        for worker in list(self.busy):
+            if worker.conn not in ready and worker.process.sentinel not in ready:
+                continue
+            try:
+                ticket, ok, value = worker.conn.recv()
+            except (EOFError, OSError):
+                self.close(abort=True)
+                raise WorkerDied(f"exit code {worker.process.exitcode}") from None
+            self.answers[ticket] = (ok, value)
+            self.busy.remove(worker)
+            if worker.left > 0:
+                self.idle.append(worker)
+            else:  # it has done its share and exits: a fresh one takes its place
+                worker.process.join()
+                worker.conn.close()
+        self.start()
+        self._hand_out()
+
+    def close(self, abort: bool = False) -> None:
+        workers = self.idle + self.busy
+        self.idle, self.busy = [], []
+        for worker in workers:
+            if abort:
+                worker.process.terminate()
+            else:
+                try:
+                    worker.conn.send(None)
+                except OSError:
+                    pass
+        for worker in workers:
+            worker.process.join()
+            worker.conn.close()

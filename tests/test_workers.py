@@ -1,0 +1,59 @@
+"""The render workers (kit/workers.py): answers, errors, replacement, a worker that dies."""
+import os
+
+import pytest
+
+from kit.errors import KitError
+from kit.workers import Pool, WorkerDied
+
+
+def pid_of(_):
+    return os.getpid()
+
+
+def square(n):
+    return n * n
+
+
+def refuse(message):
+    raise KitError(message)
+
+
+def die(code):
+    os._exit(code)
+
+
+def test_answers_come_back_to_their_tickets():
+    pool = Pool(2, limit=3)
+    try:
+        tickets = {n: pool.submit(square, n) for n in range(10)}
+        assert {n: pool.result(t) for n, t in reversed(tickets.items())} == {n: n * n for n in range(10)}
+    finally:
+        pool.close()
+
+
+def test_each_worker_is_replaced_after_its_share_of_tasks():
+    pool = Pool(1, limit=2)
+    try:
+        pids = [pool.result(pool.submit(pid_of, None)) for _ in range(6)]
+    finally:
+        pool.close()
+    assert pids[0] == pids[1] and pids[2] == pids[3] and pids[4] == pids[5]
+    assert len(set(pids)) == 3 and os.getpid() not in pids
+
+
+def test_an_error_in_a_worker_is_raised_by_the_caller():
+    pool = Pool(1, limit=5)
+    try:
+        with pytest.raises(KitError, match="no such image"):
+            pool.result(pool.submit(refuse, "no such image"))
+        assert pool.result(pool.submit(square, 3)) == 9  # the worker goes on
+    finally:
+        pool.close()
+
+
+def test_a_worker_that_dies_is_reported_not_waited_for():
+    pool = Pool(1, limit=5)
+    with pytest.raises(WorkerDied, match="exit code 3"):
+        pool.result(pool.submit(die, 3))
+    pool.close()
