@@ -148,8 +148,8 @@ def prepare(data: bytes) -> bytes:
         src.save(clean, object_stream_mode=pikepdf.ObjectStreamMode.disable,
                  stream_decode_level=pikepdf.StreamDecodeLevel.none, compress_streams=False,
                  static_id=True, fix_metadata_version=False, preserve_pdfa=False)
-    with pikepdf.open(clean) as pdf:
-        return _serialise(pdf, {k: bytes(v.unparse(resolved=True)) for k, v in named.items()})
+    with pikepdf.open(clean) as pdf:  # numbered afresh: the destinations are read again
+        return _serialise(pdf, {k: bytes(v.unparse(resolved=True)) for k, v in _named_destinations(pdf).items()})
 
 
 def _inherited(page, key: str):
@@ -190,6 +190,14 @@ def _serialise(pdf, named: dict) -> bytes:
             nodes.append(_num(node))
             stack += list(node.get("/Kids", []))
     skip.update(nodes)
+    names = root.get("/Names")
+    stack = [names, names.get("/Dests")] if names is not None else []
+    stack.append(root.get("/Dests"))
+    while stack:  # the named destinations are listed in the index, and joined in one tree
+        node = stack.pop()
+        if node is not None and node.is_indirect and _num(node) not in skip:
+            skip.add(_num(node))
+            stack += list(node.get("/Kids", []))
     index = {"pages": pages, "map": {"pages": nodes}, "outline": None, "struct": None,
              "dests": [[name.hex(), text.decode("latin-1")] for name, text in sorted(named.items())],
              "metadata": None, "size": None}
@@ -241,7 +249,6 @@ def _serialise(pdf, named: dict) -> bytes:
         if raw is not None:
             blobs.append(raw)
     index["objects"] = objects
-    index["skipped"] = sorted(skip)
     head = json.dumps(index, separators=(",", ":")).encode()
     return b"".join([MAGIC, struct.pack(">I", len(head)), head] + blobs)
 

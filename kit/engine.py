@@ -253,15 +253,15 @@ class Renderer:
         self.done = 0
 
     def warm(self) -> None:
-        """Start the worker processes now, so that they import WeasyPrint while the
-        caller loads and plans (forked before the model exists, they stay small)."""
+        """Start the workers' fork server now, so that it imports WeasyPrint while the
+        caller loads and plans (the workers, forked from it, never hold the model)."""
         if self.jobs > 1:
             self._start_pool()
+            self.pool.warm()
 
     def _start_pool(self) -> None:
         if self.pool is None:
             self.pool = Pool(self.jobs, DOCUMENTS_PER_WORKER, _import_engine)
-            self.pool.start()
 
     def __enter__(self) -> "Renderer":
         return self

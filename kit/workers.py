@@ -84,6 +84,14 @@ class Pool:
         self.answers: dict[int, tuple[bool, Any]] = {}
         self.tickets = 0
 
+    def warm(self) -> None:
+        """Start the fork server now, without waiting for it: it imports WeasyPrint while the
+        caller goes on, and the workers started at the first task fork from it at once."""
+        if self.context.get_start_method() == "forkserver":
+            import multiprocessing.forkserver
+
+            multiprocessing.forkserver.ensure_running()
+
     def start(self) -> None:
         while len(self.idle) + len(self.busy) < self.size:
             self.idle.append(_Worker(self.context, self.limit, self.initializer))

@@ -140,6 +140,9 @@ def test_parts_keep_their_own_links_bookmarks_and_strings(tmp_path):
     targets = [page_numbers[reader.pages[i]["/Annots"][0].get_object()["/Dest"][0].idnum] for i in (0, 4)]
     assert targets == [2, 5]
     assert reader.pages[4]["/Annots"][0].get_object()["/Contents"] == "see 1 0 R and /StructParents 7 (x"
+    # The named destinations are kept for links from outside (the first part's, for a shared name).
+    names = reader.trailer["/Root"]["/Names"]["/Dests"]["/Names"]
+    assert names[0] == "same" and page_numbers[names[1][0].idnum] == 2
     # One bookmark tree, in order, each part's under its own top item.
     outline = [(item.title, [child.title for child in children])
                for item, children in zip(reader.outline[::2], reader.outline[1::2])]
@@ -157,3 +160,14 @@ def test_what_a_page_inherits_from_its_part_is_kept(tmp_path):
 def test_a_title_beyond_ascii_is_kept(tmp_path):
     reader, _ = assembled_reader([(handmade_part("Only", 1), "")], tmp_path, title="Apprentissage — guide")
     assert reader.metadata.title == "Apprentissage — guide"
+
+
+def test_named_destinations_lead_to_their_sessions_pages(guide):
+    reader = PdfReader(str(guide))
+    labels = list(reader.page_labels)
+    page_numbers = {p.indirect_reference.idnum: i for i, p in enumerate(reader.pages)}
+    names = reader.trailer["/Root"]["/Names"]["/Dests"]["/Names"]
+    sessions = [(str(n), labels[page_numbers[d[0].idnum]]) for n, d in zip(names[::2], names[1::2])
+                if str(n).startswith("s0")]
+    assert len(sessions) >= 4
+    assert all(label.startswith(f"{int(name[1:3])}-") for name, label in sessions), sessions

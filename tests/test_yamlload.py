@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from kit.yamlload import YamlProblem, load_yaml
@@ -43,3 +45,46 @@ def test_deep_nesting_is_refused():
     with pytest.raises(YamlProblem) as err:
         load_yaml("a: " + "[" * 100 + "]" * 100)
     assert "nesting" in err.value.message
+
+
+def _lines(value):
+    """A value with the lines it remembers, for comparing two loaders."""
+    if isinstance(value, dict):
+        return ("map", value.line, sorted(value.lines.items()), {k: _lines(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return ("list", value.line, value.lines, [_lines(v) for v in value])
+    return (type(value).__name__, value)
+
+
+SAMPLES = [
+    "title: Linear models\nminutes: 90\nobjectives:\n  - Explain why y = w1x1 + w3x3² is linear\n"
+    "  - name: nested\n    ok: yes\n",
+    "a: &x [1, 2.5, null, ~, 2026-11-24]\nb: *x\nc: |\n  block\n  text\nd: >\n  folded\n",
+    "---\nkey: 'quoted: value'\nother: \"esc\\u00e9\"\n...\n",
+    "",
+]
+
+
+COURSES = sorted((Path(__file__).resolve().parents[1] / "content").glob("*/course.yaml"))
+
+
+@pytest.mark.parametrize("text", SAMPLES + [p.read_text(encoding="utf-8") for p in COURSES])
+def test_libyaml_and_pure_python_read_the_same_values_and_lines(text):
+    from kit import yamlload
+
+    if len(yamlload._LOADERS) < 2:
+        pytest.skip("PyYAML without libyaml")
+    fast = yamlload._load(text, 3, yamlload._LOADERS[0])
+    pure = yamlload._load(text, 3, yamlload._Loader)
+    assert _lines(fast) == _lines(pure)
+
+
+def test_an_error_reads_as_the_pure_python_parser_words_it():
+    from kit import yamlload
+
+    text = "a: 1\n  b: 2\n"
+    with pytest.raises(YamlProblem) as pure:
+        yamlload._load(text, 0, yamlload._Loader)
+    with pytest.raises(YamlProblem) as loaded:
+        load_yaml(text)
+    assert (loaded.value.line, loaded.value.message) == (pure.value.line, pure.value.message)
