@@ -5,12 +5,28 @@ Nothing here imports WeasyPrint; `kit build` loads it only when it renders.
 """
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kit import __version__
 from kit.errors import KitError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _path(value) -> "Path":
+    """pathlib is imported when a path is used, so that `kit --help` starts about as fast
+    as click itself (pathlib is a fifth of the command's import time)."""
+    from pathlib import Path
+
+    return Path(value)
+
+
+def _as_path(ctx, param, value):
+    """A path option's or argument's value as a Path (None when not given)."""
+    return None if value is None else _path(value)
 
 
 class KitClickError(click.ClickException):
@@ -37,7 +53,7 @@ def run(func, *args, **kwargs):
         raise KitClickError(error) from None
 
 
-KIT_DIR = click.argument("kit_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+KIT_DIR = click.argument("kit_dir", required=False, type=click.Path(file_okay=False), callback=_as_path)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,14 +69,14 @@ def main() -> None:
 
 @main.command()
 @KIT_DIR
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("build"),
+@click.option("-o", "--out", type=click.Path(file_okay=False), callback=_as_path, default="build",
               show_default=True, help="Folder the PDFs are written to.")
 @click.option("--course", metavar="SLUG", help="Build only this course (its folder name under content/).")
 @click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
               help="Paper size.")
-@click.option("--org", "org", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--org", "org", type=click.Path(dir_okay=False), callback=_as_path,
               help="Organisation profile (YAML) whose products the examples use.")
-@click.option("--delivery", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--delivery", type=click.Path(dir_okay=False), callback=_as_path,
               help="Delivery file (YAML): cohort, room, first date, start time; prints real dates and times.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes that render documents in parallel (default: one per core).")
@@ -96,13 +112,13 @@ def build(kit_dir, out, course, paper, org, delivery, jobs, quiet) -> None:
         for path in whole:
             click.echo(f"wrote {_show(path)}")
         fresh = len(result.rendered)
-        click.echo(f"{len(result.written)} PDFs in {_show(Path(out))} "
+        click.echo(f"{len(result.written)} PDFs in {_show(_path(out))} "
                    f"({fresh} documents rendered, the rest unchanged)")
 
 
 def _show(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
+        return str(path.resolve().relative_to(_path(".").resolve()))
     except ValueError:
         return str(path)
 
@@ -113,7 +129,7 @@ def _show(path: Path) -> str:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Output format: editor-friendly lines or a JSON list.")
 @click.option("--course", metavar="SLUG", help="Check only this course.")
-@click.option("--org", "org", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--org", "org", type=click.Path(dir_okay=False), callback=_as_path,
               help="Also list sessions with no example for this organisation's products.")
 def check(kit_dir, strict, fmt, course, org) -> None:
     """Validate the kit without rendering: errors and lint warnings as path:line:col lines."""
@@ -139,11 +155,11 @@ def check(kit_dir, strict, fmt, course, org) -> None:
 
 def _writable_kit(kit_dir: Path | None) -> Path:
     """The kit a command writes into: the one given, else the current folder (never the bundled one)."""
-    return (kit_dir or Path.cwd()).resolve()
+    return (kit_dir or _path(".")).resolve()
 
 
 @main.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", type=click.Path(file_okay=False), callback=_as_path)
 @click.option("--course", metavar="SLUG", default="my-course", show_default=True,
               help="The course's folder name under content/.")
 @click.option("--title", default="My course", show_default=True, help="The course's title.")
@@ -205,7 +221,7 @@ STORY_HELP = ("# Write the anecdote's story below, as you would tell it. Lines t
 @click.option("--from-file", type=click.File("r", encoding="utf-8-sig"),
               help="Read the story from this file ('-' for standard input).")
 @click.option("--course", metavar="SLUG", help="The course, when the kit has several.")
-@click.option("--kit", "kit_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--kit", "kit_dir", type=click.Path(file_okay=False), callback=_as_path,
               help="The kit folder (default: the current folder).")
 def add_anecdote(session, segment, title, point, source, retell, from_file, course, kit_dir) -> None:
     """Add an anecdote at the end of a segment of SESSION (NN, slug or the module's path).
@@ -234,9 +250,9 @@ def add_anecdote(session, segment, title, point, source, retell, from_file, cour
 @main.command()
 @click.argument("session")
 @click.option("--course", metavar="SLUG", help="The course, when the kit has several.")
-@click.option("--delivery", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--delivery", type=click.Path(dir_okay=False), callback=_as_path,
               help="Delivery file (YAML): adds the session's date, time and room.")
-@click.option("--kit", "kit_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--kit", "kit_dir", type=click.Path(file_okay=False), callback=_as_path,
               help="The kit folder (default: the current folder if it is a kit, else the bundled one).")
 def announce(session, course, delivery, kit_dir) -> None:
     """Print SESSION's pre-work announcement in Markdown, for chat or e-mail.
@@ -254,7 +270,7 @@ def announce(session, course, delivery, kit_dir) -> None:
 @KIT_DIR
 @click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True,
               help="Output format.")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--out", type=click.Path(dir_okay=False), callback=_as_path,
               help="Write to this file instead of standard output.")
 @click.option("--course", metavar="SLUG", help="Export only this course.")
 def export(kit_dir, fmt, out, course) -> None:
@@ -274,9 +290,9 @@ def export(kit_dir, fmt, out, course) -> None:
 @click.option("--course", metavar="SLUG", help="Preview only this course.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port on 127.0.0.1 to serve on; 0 picks a free one.")
-@click.option("--org", "org", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--org", "org", type=click.Path(dir_okay=False), callback=_as_path,
               help="Organisation profile (YAML) whose products the examples use.")
-@click.option("--delivery", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--delivery", type=click.Path(dir_okay=False), callback=_as_path,
               help="Delivery file (YAML): shows real dates and times.")
 def preview(kit_dir, course, port, org, delivery) -> None:
     """Serve the guide and worksheets as HTML on localhost; pages reload when a file changes.

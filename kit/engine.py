@@ -294,13 +294,14 @@ class Renderer:
         self._start_pool()
         return Pending(self, key, ticket=self.pool.submit(render_job, job))
 
-    def _store(self, key: str, result: Result) -> None:
-        self.cache.used.add(key)  # the worker wrote it
+    def _received(self, key: str, result: Result) -> None:
+        self.cache.used.add(key)  # written to the cache by whoever rendered it
         self._tick(result.key)
 
 
 class Pending:
-    """A document being rendered. `get()` is called on the main thread, which stores the result."""
+    """A document being rendered. `get()` waits for it (handing out other documents to idle
+    workers meanwhile) and counts it as done; the worker has already written it to the cache."""
 
     def __init__(self, renderer: Renderer, key: str, result: Result | None = None,
                  job: Job | None = None, ticket: int | None = None):
@@ -321,6 +322,6 @@ class Pending:
                     result = self.renderer.pool.result(self._ticket)
                 except WorkerDied as exc:
                     raise KitError(f"a rendering worker died ({exc}; out of memory?); try again with -j 1") from None
-            self.renderer._store(self.key, result)
+            self.renderer._received(self.key, result)
             self._result = result
         return self._result

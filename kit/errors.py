@@ -6,7 +6,10 @@ The CLI is the one place that turns a `KitError` into a message and exit 1.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @dataclass(frozen=True, order=True)
@@ -50,6 +53,8 @@ class Problems:
         self.items: list[Problem] = []
 
     def rel(self, path: Path | str) -> str:
+        from pathlib import Path  # not at the top: `kit --help` does without it
+
         path = Path(path)
         if self.root is not None:
             try:
