@@ -240,6 +240,10 @@ class Cache:
 DOCUMENTS_PER_WORKER = 6
 
 
+def worker_died(exc: WorkerDied) -> KitError:
+    return KitError(f"a rendering worker died ({exc}; out of memory?); try again with -j 1")
+
+
 class Renderer:
     """Submits jobs to worker processes (or renders inline when jobs == 1), using the cache."""
 
@@ -292,7 +296,10 @@ class Renderer:
         if self.jobs == 1:
             return Pending(self, key, job=job)
         self._start_pool()
-        return Pending(self, key, ticket=self.pool.submit(render_job, job))
+        try:
+            return Pending(self, key, ticket=self.pool.submit(render_job, job))
+        except WorkerDied as exc:
+            raise worker_died(exc) from None
 
     def _received(self, key: str, result: Result) -> None:
         self.cache.used.add(key)  # written to the cache by whoever rendered it
@@ -321,7 +328,7 @@ class Pending:
                 try:
                     result = self.renderer.pool.result(self._ticket)
                 except WorkerDied as exc:
-                    raise KitError(f"a rendering worker died ({exc}; out of memory?); try again with -j 1") from None
+                    raise worker_died(exc) from None
             self.renderer._received(self.key, result)
             self._result = result
         return self._result

@@ -117,7 +117,10 @@ class Pool:
             worker = self.idle.pop()
             ticket, function, argument = self.queue.popleft()
             worker.ticket = ticket
-            worker.conn.send((ticket, function, argument))
+            try:
+                worker.conn.send((ticket, function, argument))
+            except OSError:  # it died while idle
+                self._died(worker)
             worker.left -= 1
             self.busy.append(worker)
 
@@ -131,8 +134,7 @@ class Pool:
             try:
                 ticket, ok, value = worker.conn.recv()
             except (EOFError, OSError):
-                self.close(abort=True)
-                raise WorkerDied(f"exit code {worker.process.exitcode}") from None
+                self._died(worker)
             self.answers[ticket] = (ok, value)
             self.busy.remove(worker)
             if worker.left > 0:
@@ -142,6 +144,12 @@ class Pool:
                 worker.conn.close()
         self.start()
         self._hand_out()
+
+    def _died(self, worker: _Worker) -> None:
+        worker.process.join(1)
+        code = worker.process.exitcode
+        self.close(abort=True)
+        raise WorkerDied(f"exit code {code}")
 
     def close(self, abort: bool = False) -> None:
         workers = self.idle + self.busy

@@ -57,3 +57,30 @@ def test_a_worker_that_dies_is_reported_not_waited_for():
     with pytest.raises(WorkerDied, match="exit code 3"):
         pool.result(pool.submit(die, 3))
     pool.close()
+
+
+def test_a_worker_that_died_while_idle_is_reported():
+    pool = Pool(1, limit=5)
+    assert pool.result(pool.submit(square, 2)) == 4
+    idle = pool.idle[0].process
+    idle.kill()
+    idle.join()
+    with pytest.raises(WorkerDied):
+        pool.result(pool.submit(square, 3))
+    pool.close()
+
+
+def test_a_dead_worker_stops_the_build_with_a_clean_error(tmp_path, monkeypatch):
+    import kit.engine
+    from kit.build import BuildOptions, build
+
+    from conftest import write_kit
+
+    monkeypatch.setattr(kit.engine, "render_job", die_rendering)
+    with pytest.raises(KitError, match="a rendering worker died .*try again with -j 1"):
+        build(write_kit(tmp_path / "kit"), BuildOptions(out=tmp_path / "out", jobs=2))
+    assert not (tmp_path / "out/fixture/facilitator-guide.pdf").exists()
+
+
+def die_rendering(job):
+    os._exit(9)
