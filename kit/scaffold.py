@@ -9,7 +9,6 @@ Nothing here imports click, Jinja or WeasyPrint.
 from __future__ import annotations
 
 import json
-import os
 import re
 import unicodedata
 from pathlib import Path
