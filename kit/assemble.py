@@ -394,7 +394,8 @@ def assemble(parts: list[Part], title: str, lang: str, out: BinaryIO) -> None:
     writer = _Writer(out, number)
     struct_kids, nums, roles, dests = [], [], {}, {}
     key_offset = 0
-    metadata = None
+    front = indexes[0][0]["metadata"] if parts else None  # the whole document keeps the front matter's XMP
+    metadata = plans[0][2][front] if front is not None else None
     for i, (part, (index, body), (blank, size, renumber)) in enumerate(zip(parts, indexes, plans)):
         if blank is not None:
             width, height = size or (595.2756, 841.8898)
@@ -419,7 +420,7 @@ def assemble(parts: list[Part], title: str, lang: str, out: BinaryIO) -> None:
         for local, text_size, raw_size in index["objects"]:
             text = data[position:position + text_size]
             position += text_size
-            if local == index["metadata"] and i > 0:  # the whole document keeps the front matter's XMP
+            if local == index["metadata"] and i > 0:  # another part's XMP: not copied
                 position += max(raw_size, 0)
                 continue
             text = TOKENS.sub(fix, text)
@@ -431,8 +432,6 @@ def assemble(parts: list[Part], title: str, lang: str, out: BinaryIO) -> None:
                 position += raw_size
             else:
                 writer.plain(renumber[local], text)
-        if index["metadata"] is not None and metadata is None and i == 0:
-            metadata = renumber[index["metadata"]]
         struct_index = index["struct"]
         if struct_index:
             struct_kids += [TOKENS.sub(fix, k.encode("latin-1")) for k in struct_index["kids"]]

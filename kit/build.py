@@ -228,7 +228,7 @@ def build(kit_root: Path, options: BuildOptions,
         written, warnings = unchanged
         return BuildResult(written, warnings, [])
     jobs = options.jobs or os.cpu_count() or 1
-    outputs: dict[Path, bytes] = {}
+    outputs: dict[Path, Path] = {}  # each output and the cache file it is copied from
     with Renderer(jobs, cache, progress) as renderer:
         renderer.warm()  # the workers import WeasyPrint while this process loads and plans
         codes = cache.load_note("qr")

@@ -64,8 +64,8 @@ def render_job(job: Job) -> Result:
         raise KitError(f"{job.key}: {exc}") from None
     # Prepared here, in parallel, and cached with the PDF: assembling then only copies.
     info = {"pages": rendered.pages, "anchors": rendered.anchors, "key": job.key}
-    sums = store(Path(job.store), job.entry, {"pdf": rendered.pdf, "part": prepare(rendered.pdf)}, info)
     folder = Path(job.store)
+    sums = store(folder, job.entry, {"pdf": rendered.pdf, "part": prepare(rendered.pdf)}, info)
     return Result(job.key, folder / f"{job.entry}.pdf", folder / f"{job.entry}.part", sums["pdf"],
                   rendered.pages, rendered.anchors)
 
@@ -82,13 +82,16 @@ def store(folder: Path, entry: str, files: dict, info: dict) -> dict[str, str]:
             os.replace(data, target)
             continue
         sums[kind] = hashlib.sha256(data).hexdigest()
-        tmp = folder / f".{entry}.{kind}.{os.getpid()}.tmp"
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-    tmp = folder / f".{entry}.json.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps({**info, "sha256": sums}))
-    os.replace(tmp, folder / f"{entry}.json")
+        _replace(target, data)
+    _replace(folder / f"{entry}.json", json.dumps({**info, "sha256": sums}).encode())
     return sums
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write a cache file whole or not at all: to a temporary name, then renamed."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def _file_sha256(path: Path) -> str:
@@ -99,9 +102,8 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _import_engine() -> None:
-    import kit.assemble  # noqa: F401
-    import kit.pdf  # noqa: F401 - loads WeasyPrint once per worker
+# What a worker imports before its first document (kit.pdf loads WeasyPrint).
+WORKER_MODULES = ["kit.engine", "kit.assemble", "kit.pdf"]
 
 
 def _engine_version() -> str:
@@ -191,9 +193,7 @@ class Cache:
 
     def save_note(self, name: str, data: dict) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.folder / f".{name}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(data, sort_keys=True))
-        os.replace(tmp, self.folder / f"{name}.json")
+        _replace(self.folder / f"{name}.json", json.dumps(data, sort_keys=True).encode())
 
     def previous_anchors(self) -> dict:
         """Each document's page anchors as of the last successful build (by document key)."""
@@ -212,9 +212,7 @@ class Cache:
             old.unlink(missing_ok=True)
         data = {"outputs": {str(p): _file_sha256(p) for p in written},
                 "warnings": [w.as_dict() for w in warnings]}
-        tmp = self.folder / f".build.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, record)
+        _replace(record, json.dumps(data).encode())
 
     def unchanged_build(self, inputs: str):
         """(outputs, warnings) when the last build had these inputs and its outputs are intact."""
@@ -265,7 +263,7 @@ class Renderer:
 
     def _start_pool(self) -> None:
         if self.pool is None:
-            self.pool = Pool(self.jobs, DOCUMENTS_PER_WORKER, _import_engine)
+            self.pool = Pool(self.jobs, DOCUMENTS_PER_WORKER, WORKER_MODULES)
 
     def __enter__(self) -> "Renderer":
         return self

@@ -18,31 +18,29 @@ more than one job must guard its entry point with `if __name__ == "__main__":`.
 """
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import traceback
 from collections import deque
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable
 
-PRELOAD = ["kit.engine", "kit.assemble", "kit.pdf"]
-
-
 class WorkerDied(Exception):
     """A worker process ended without answering (killed, out of memory)."""
 
 
-def _context():
+def _context(preload: list[str]):
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
+        context.set_forkserver_preload(preload)
         return context
     return multiprocessing.get_context("spawn")  # pragma: no cover - Windows
 
 
-def _serve(conn: Connection, limit: int, initializer: Callable[[], None] | None) -> None:
+def _serve(conn: Connection, limit: int, preload: list[str]) -> None:
     """A worker: run up to `limit` tasks, one at a time, then exit."""
-    if initializer is not None:
-        initializer()
+    for module in preload:  # already there when forked from the fork server
+        importlib.import_module(module)
     for _ in range(limit):
         try:
             message = conn.recv()
@@ -63,9 +61,9 @@ def _serve(conn: Connection, limit: int, initializer: Callable[[], None] | None)
 
 
 class _Worker:
-    def __init__(self, context, limit: int, initializer):
+    def __init__(self, context, limit: int, preload: list[str]):
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, limit, initializer), daemon=True)
+        self.process = context.Process(target=_serve, args=(child, limit, preload), daemon=True)
         self.process.start()
         child.close()
         self.left = limit
@@ -73,11 +71,12 @@ class _Worker:
 
 
 class Pool:
-    """`size` worker processes, each replaced after `limit` tasks."""
+    """`size` worker processes, each replaced after `limit` tasks; every worker has
+    imported the `preload` modules before its first task."""
 
-    def __init__(self, size: int, limit: int, initializer: Callable[[], None] | None = None):
-        self.size, self.limit, self.initializer = size, limit, initializer
-        self.context = _context()
+    def __init__(self, size: int, limit: int, preload: list[str] = ()):
+        self.size, self.limit, self.preload = size, limit, list(preload)
+        self.context = _context(self.preload)
         self.idle: list[_Worker] = []
         self.busy: list[_Worker] = []
         self.queue: deque = deque()
@@ -94,7 +93,7 @@ class Pool:
 
     def start(self) -> None:
         while len(self.idle) + len(self.busy) < self.size:
-            self.idle.append(_Worker(self.context, self.limit, self.initializer))
+            self.idle.append(_Worker(self.context, self.limit, self.preload))
 
     def submit(self, function: Callable, argument) -> int:
         self.tickets += 1
