@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kit import __version__
-from kit.errors import KitError
+from kit.errors import KitError, escape_controls
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -118,9 +118,10 @@ def build(kit_dir, out, course, paper, org, delivery, jobs, quiet) -> None:
 
 def _show(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(_path(".").resolve()))
+        shown = str(path.resolve().relative_to(_path(".").resolve()))
     except ValueError:
-        return str(path)
+        shown = str(path)
+    return escape_controls(shown)
 
 
 @main.command()
@@ -244,7 +245,8 @@ def add_anecdote(session, segment, title, point, source, retell, from_file, cour
         story = "\n".join(line for line in edited.splitlines() if line not in STORY_HELP.splitlines())
     ref = run(find_module, _writable_kit(kit_dir), session, course)
     added = run(add_block, ref, segment, title, story, point, source, retell)
-    click.echo(f"{_show(added.path)}:{added.line}: added anecdote '{title}' to segment '{added.segment}'")
+    click.echo(escape_controls(f"{_show(added.path)}:{added.line}: added anecdote '{title}' "
+                               f"to segment '{added.segment}'"))
 
 
 @main.command()

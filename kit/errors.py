@@ -11,6 +11,25 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
+# Characters a terminal acts on (C0 and C1 controls, DEL) and those that reorder what is
+# shown (bidirectional overrides and isolates): never printed raw in a message.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if code < 0x20 or 0x7F <= code <= 0x9F or char in _BIDI:
+        return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    return char
+
+
+def escape_controls(text: str) -> str:
+    """`text` with control characters shown as escapes (ESC as \\x1b), so that a message
+    quoting a module can neither move the cursor, retitle the terminal nor fake a line."""
+    if text.isprintable():
+        return text
+    return "".join(_escaped(c) for c in text)
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -21,14 +40,16 @@ class Problem:
     message: str
 
     def format(self, with_col: bool = False) -> str:
+        """The problem as one line of text, control characters escaped."""
+        message = escape_controls(self.message)
         if not self.path:  # a problem of the run itself (a missing folder, an unknown course)
-            return f"error: {self.message}" if with_col else self.message
-        where = f"{self.path}:{self.line}"
+            return f"error: {message}" if with_col else message
+        where = f"{escape_controls(self.path)}:{self.line}"
         if with_col:
             where += f":{self.col}"
-            return f"{where}: {self.severity}: {self.message}"
+            return f"{where}: {self.severity}: {message}"
         prefix = "" if self.severity == "error" else "warning: "
-        return f"{where}: {prefix}{self.message}"
+        return f"{where}: {prefix}{message}"
 
     def as_dict(self) -> dict:
         return {"path": self.path, "line": self.line, "col": self.col,
