@@ -5,9 +5,11 @@ never load WeasyPrint.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import mimetypes
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -100,6 +102,27 @@ class Rendered:
     anchors: dict  # anchor name -> 0-based page index
 
 
+# The time written into fonts that fontTools subsets (the TrueType 'head' table's
+# modification date). WeasyPrint subsets with HarfBuzz when libharfbuzz-subset is
+# installed, which keeps the font's own date; without it, fontTools stamps the current
+# time unless SOURCE_DATE_EPOCH says otherwise (the reproducible-builds convention),
+# and two builds a second apart would differ.
+FONT_EPOCH = "0"
+
+
+@contextlib.contextmanager
+def _fixed_font_dates():
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = FONT_EPOCH
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
+
+
 def render_pdf(html: str, css: str, base_url: str, roots: list[Path], identifier: str,
                tagged: bool = True) -> Rendered:
     fetcher = KitFetcher(roots)
@@ -110,7 +133,8 @@ def render_pdf(html: str, css: str, base_url: str, roots: list[Path], identifier
         for name in page.anchors:
             anchors.setdefault(name, index)
     # PDF/UA-1: tagged, with the document title and language, for screen readers.
-    pdf = document.write_pdf(
-        pdf_identifier=hashlib.md5(identifier.encode()).hexdigest().encode(),
-        pdf_variant="pdf/ua-1" if tagged else None, pdf_tags=tagged)
+    with _fixed_font_dates():
+        pdf = document.write_pdf(
+            pdf_identifier=hashlib.md5(identifier.encode()).hexdigest().encode(),
+            pdf_variant="pdf/ua-1" if tagged else None, pdf_tags=tagged)
     return Rendered(pdf, len(document.pages), anchors)
