@@ -5,6 +5,7 @@ Nothing here imports WeasyPrint; `kit build` loads it only when it renders.
 """
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 import click
@@ -96,15 +97,16 @@ def build(kit_dir, out, course, paper, org, delivery, jobs, quiet) -> None:
 
     root = find_kit(kit_dir)
     options = BuildOptions(out=out, course=course, paper=paper, org=org, delivery=delivery, jobs=jobs or 0)
-    if quiet or not sys.stderr.isatty():
-        result = run(build_kit, root, options)
-    else:
-        with click.progressbar(length=1, label="Rendering", file=sys.stderr,
-                               item_show_func=lambda label: label) as bar:
-            def progress(done: int, total: int, label: str) -> None:
-                bar.length = total
-                bar.update(done - bar.pos, label.rsplit("/", 1)[-1])
-            result = run(build_kit, root, options, progress)
+    with _stopped_cleanly():
+        if quiet or not sys.stderr.isatty():
+            result = run(build_kit, root, options)
+        else:
+            with click.progressbar(length=1, label="Rendering", file=sys.stderr,
+                                   item_show_func=lambda label: label) as bar:
+                def progress(done: int, total: int, label: str) -> None:
+                    bar.length = total
+                    bar.update(done - bar.pos, label.rsplit("/", 1)[-1])
+                result = run(build_kit, root, options, progress)
     if not quiet:
         for warning in result.warnings:
             click.echo(warning.format(), err=True)
@@ -114,6 +116,31 @@ def build(kit_dir, out, course, paper, org, delivery, jobs, quiet) -> None:
         fresh = len(result.rendered)
         click.echo(f"{len(result.written)} PDFs in {_show(_path(out))} "
                    f"({fresh} documents rendered, the rest unchanged)")
+
+
+class _Stop(KeyboardInterrupt):
+    """SIGTERM, taken the way Ctrl-C is."""
+
+    signal = 15
+
+
+@contextlib.contextmanager
+def _stopped_cleanly():
+    """Ctrl-C and SIGTERM end a build the same way: the workers are stopped, outputs not yet
+    renamed into place are never written, and one line says so (no traceback)."""
+    import signal
+
+    def terminate(signum, frame):
+        raise _Stop()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    except KeyboardInterrupt as stop:
+        click.echo("kit build: stopped; the PDFs from earlier builds are as they were", err=True)
+        raise SystemExit(128 + getattr(stop, "signal", 2)) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _show(path: Path) -> str:
@@ -219,8 +246,8 @@ STORY_HELP = ("# Write the anecdote's story below, as you would tell it. Lines t
 @click.option("--point", default="", help="What the story shows, in one line.")
 @click.option("--source", default="", help="Where the story comes from.")
 @click.option("--retell", default="", help="How to retell it.")
-@click.option("--from-file", type=click.File("r", encoding="utf-8-sig"),
-              help="Read the story from this file ('-' for standard input).")
+@click.option("--from-file", type=click.File("rb"),
+              help="Read the story from this file ('-' for standard input), in UTF-8.")
 @click.option("--course", metavar="SLUG", help="The course, when the kit has several.")
 @click.option("--kit", "kit_dir", type=click.Path(file_okay=False), callback=_as_path,
               help="The kit folder (default: the current folder).")
@@ -232,14 +259,19 @@ def add_anecdote(session, segment, title, point, source, retell, from_file, cour
     """
     import sys
 
-    from kit.edit import add_anecdote as add_block, find_module
+    from kit.edit import MAX_STORY_BYTES, add_anecdote as add_block, find_module
 
+    # Read as bytes, one byte past the limit: kit.edit decodes and checks them (KitError).
     if from_file is not None:
-        story = from_file.read()
+        story = from_file.read(MAX_STORY_BYTES + 1)
     elif not _stdin_is_terminal():
-        story = sys.stdin.read()
+        story = getattr(sys.stdin, "buffer", sys.stdin).read(MAX_STORY_BYTES + 1)
     else:
-        edited = click.edit(STORY_HELP + "\n", extension=".md")
+        try:
+            edited = click.edit(STORY_HELP + "\n", extension=".md")
+        except UnicodeDecodeError:
+            raise click.ClickException("the story is not valid UTF-8; save it as UTF-8. "
+                                       "Nothing was added") from None
         if edited is None:
             raise click.ClickException("the editor was closed without saving; nothing was added")
         story = "\n".join(line for line in edited.splitlines() if line not in STORY_HELP.splitlines())

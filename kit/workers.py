@@ -18,8 +18,11 @@ more than one job must guard its entry point with `if __name__ == "__main__":`.
 """
 from __future__ import annotations
 
+import ctypes
 import importlib
 import multiprocessing
+import os
+import signal
 import traceback
 from collections import deque
 from multiprocessing.connection import Connection, wait
@@ -37,8 +40,30 @@ def _context(preload: list[str]):
     return multiprocessing.get_context("spawn")  # pragma: no cover - Windows
 
 
+def _die_with_parent() -> None:
+    """Have the kernel kill this worker the moment its parent is gone (Linux), so that a
+    `kill -9` of a build does not leave workers rendering and writing the cache. (Forked
+    from the fork server, a worker's parent is that server, which ends as soon as the
+    building process does.) Ctrl-C and SIGTERM are the building process's to handle: it
+    ends the workers itself, so a worker ignores Ctrl-C and dies quietly on SIGTERM."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    if parent == 1 or os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1
+
+
 def _serve(conn: Connection, limit: int, preload: list[str]) -> None:
     """A worker: run up to `limit` tasks, one at a time, then exit."""
+    _die_with_parent()
     for module in preload:  # already there when forked from the fork server
         importlib.import_module(module)
     for _ in range(limit):
@@ -55,8 +80,13 @@ def _serve(conn: Connection, limit: int, preload: list[str]) -> None:
             answer = (ticket, False, exc)
         try:
             conn.send(answer)
+        except OSError:  # the building process is gone: nobody to answer
+            return
         except Exception:  # an exception that cannot be pickled: its text instead
-            conn.send((ticket, False, RuntimeError(traceback.format_exc())))
+            try:
+                conn.send((ticket, False, RuntimeError(traceback.format_exc())))
+            except OSError:
+                return
     conn.close()
 
 
