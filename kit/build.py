@@ -8,11 +8,9 @@ build leaves earlier outputs as they were.
 """
 from __future__ import annotations
 
-import filecmp
 import hashlib
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -23,6 +21,7 @@ from kit.delivery import Delivery, format_date, load_delivery
 from kit.errors import KitError, Problem
 from kit.loader import inside, load_kit
 from kit.paths import PACKAGE, bundled_templates
+from kit.safefs import read_bounded, real_folder, remove_our_temporaries, sha256_bounded, temporary
 from kit.render import environment, render_template, stylesheet
 from kit.views import run_of_show, segment_anchor, worksheet_view
 
@@ -65,48 +64,60 @@ def check_output_folder(out: Path, kit_root: Path) -> None:
         raise KitError(f"{out}: the output folder is inside the installed package; choose another with -o")
 
 
-def remove_stale_temporaries(out: Path) -> None:
-    """Remove what a killed build may have left: '.NAME.XXXXXXXX.tmp' files of our own naming."""
-    if out.is_dir():
-        for stale in out.rglob(".*.tmp"):
-            if stale.is_file() and not stale.is_symlink():
-                stale.unlink(missing_ok=True)
+def check_course_folders(out: Path, kit_root: Path, slugs: list[str]) -> None:
+    """Refuse a course whose output folder (OUT/<slug>) would land in the kit's own
+    content/ or templates/, or in the cache: a course named 'content' built with `-o .`."""
+    from kit.engine import CACHE_DIR
+
+    for slug in slugs:
+        target = out / slug
+        for protected in ("content", "templates"):
+            if inside(target, kit_root / protected):
+                raise KitError(f"content/{slug}: this course's PDFs would be written into the kit's "
+                               f"{protected}/ folder; rename the course folder or choose another -o")
+        if slug == CACHE_DIR:
+            raise KitError(f"content/{slug}: a course may not be named {CACHE_DIR}")
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def output_folders(out: Path, slugs: list[str]) -> list[Path]:
+    """The folders a build writes into: each course's, its sessions/ (and the cache)."""
+    return [folder for slug in slugs for folder in (out / slug, out / slug / "sessions")]
 
 
 def _same(path: Path, data: bytes | Path) -> bool:
-    """Whether the file at `path` already holds exactly `data` (bytes, or another file's)."""
-    if not path.is_file():
+    """Whether `path` is a regular file (not a link) already holding exactly `data`."""
+    try:
+        size = len(data) if isinstance(data, bytes) else data.stat().st_size
+        if path.is_symlink() or not path.is_file() or path.stat().st_size != size:
+            return False
+        if isinstance(data, Path):
+            return sha256_bounded(path, size, path.parent) == sha256_bounded(data, size)
+        return read_bounded(path, size, path.parent) == data
+    except OSError:
         return False
-    if isinstance(data, Path):
-        return path.stat().st_size == data.stat().st_size and filecmp.cmp(path, data, shallow=False)
-    return path.stat().st_size == len(data) and path.read_bytes() == data
 
 
-def write_atomically(files: dict[Path, bytes | Path]) -> list[Path]:
+def write_atomically(files: dict[Path, bytes | Path], out: Path) -> list[Path]:
     """Write every file (given as bytes, or as a file to copy) to a temporary name beside
-    it, then rename them all into place.
+    it, then rename them all into place. Every file lies below `out`, reached through real
+    folders only: a link planted in an output folder is never written through.
 
     A file whose bytes are already the same is left alone (its time stamp too).
     """
-    # A build killed while writing leaves temporary files of this naming pattern: not outputs.
-    for path in files:
-        for stale in path.parent.glob(f".{path.name}.????????.tmp"):
-            stale.unlink(missing_ok=True)
+    for folder in dict.fromkeys(path.parent for path in files):
+        if not real_folder(folder, out):
+            raise KitError(f"{folder}: is a link or a file, not a folder; nothing was "
+                           "written through it (remove it, or choose another -o)")
+        folder.mkdir(parents=True, exist_ok=True)
+        remove_our_temporaries(folder)  # what a killed build may have left here, and only that
     staged = []
     try:
         for path, data in files.items():
             if _same(path, data):
                 continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            staged.append((Path(tmp), path))
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
+            fd, tmp = temporary(path)
+            staged.append((tmp, path))
+            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
             with os.fdopen(fd, "wb") as handle:
                 if isinstance(data, Path):
                     with open(data, "rb") as source:
@@ -119,9 +130,14 @@ def write_atomically(files: dict[Path, bytes | Path]) -> list[Path]:
             os.replace(tmp, path)
     finally:
         for tmp, _ in staged:
-            if tmp.exists():
-                tmp.unlink()
+            tmp.unlink(missing_ok=True)
     return list(files)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 class Planner:
@@ -215,13 +231,19 @@ def build(kit_root: Path, options: BuildOptions,
 
     `progress(done, total, label)` is called as each document is ready.
     """
-    from kit.engine import CACHE_DIR, Cache, Job, Renderer
+    from kit.engine import CACHE_DIR, Cache
 
     kit_root = Path(kit_root).resolve()
     out = Path(options.out).resolve()
     check_output_folder(out, kit_root)
-    remove_stale_temporaries(out)
-    cache = Cache(out / CACHE_DIR)
+    with Cache(out / CACHE_DIR, out) as cache:  # one build at a time in an output folder
+        return _build(kit_root, out, options, cache, progress)
+
+
+def _build(kit_root: Path, out: Path, options: BuildOptions, cache,
+           progress: Callable[[int, int, str], None] | None) -> BuildResult:
+    from kit.engine import Job, Renderer
+
     inputs = inputs_digest(kit_root, options, cache)
     unchanged = cache.unchanged_build(inputs)
     if unchanged is not None:  # the same inputs as the last successful build: nothing to do
@@ -233,13 +255,16 @@ def build(kit_root: Path, options: BuildOptions,
         renderer.warm()  # the workers import WeasyPrint while this process loads and plans
         codes = cache.load_note("qr")
         if codes.get("version") == qr.version() and isinstance(codes.get("codes"), dict):
-            qr.remember(codes["codes"])  # a rebuild makes only the QR codes of new links
+            qr.remember(codes["codes"])  # a rebuild chooses masks only for new links
         loaded, planner, plans = load_and_plan(kit_root, options)
+        check_course_folders(out, kit_root, [course.slug for course, *_ in plans])
         roots = tuple(str(r) for r in (kit_root / "content", kit_root / "templates", bundled_templates()))
+        kit_uri = kit_root.as_uri() + "/"
 
         def job(doc: Document, css_name: str, resources: str) -> Job:
+            place = doc.base_url[len(kit_uri):] if doc.base_url.startswith(kit_uri) else doc.base_url
             return Job(doc.key, doc.html, planner.page_css + planner.css[css_name], doc.base_url, roots,
-                       resources)
+                       resources, place=place)
 
         renderer.expect(sum(2 * len(s) + 3 for _, _, _, s, _ in plans))  # sessions' guides and sheets, intro, fronts
         pending = []
@@ -284,7 +309,7 @@ def build(kit_root: Path, options: BuildOptions,
             outputs[out / course.slug / "participant-worksheets.pdf"] = assembled(
                 cache, [(sheet_front, "")] + [(r, d.label) for d, r in zip(sheets, rendered_sheets)],
                 f"{course.title}: participant worksheets", course.language)
-    written = write_atomically(outputs)
+    written = write_atomically(outputs, out)
     if options.course is None:
         cache.prune()
     cache.record_build(inputs, written, loaded.problems.warnings)
@@ -304,8 +329,8 @@ def load_and_plan(kit_root: Path, options: BuildOptions):
     planner = Planner(kit_root, options, delivery)
     plans = []
     for course in loaded.kit.courses:
-        resources = files_digest([kit_root / "content" / course.slug, kit_root / "templates",
-                                  bundled_templates()], skip_suffixes=(".md", ".yaml"))
+        resources = files_digest([kit_root / "content" / course.slug, kit_root / "templates"],
+                                 skip_suffixes=(".md", ".yaml"), root=kit_root) + files_digest([bundled_templates()])
         guides = [planner.guide_session(course, s) for s in course.sessions]
         sheets = [planner.worksheet_session(course, s) for s in course.sessions]
         sheet_front = planner.worksheet_front(course)
@@ -317,9 +342,17 @@ def inputs_digest(kit_root: Path, options: BuildOptions, cache) -> str:
     """A digest of everything a build reads: the kit's files, the bundled templates, options."""
     from kit.engine import files_digest
 
+    from kit.parse import MAX_MODULE_BYTES
+    from kit.safefs import Unsafe
+
     extra = [Path(p) for p in (options.org, options.delivery) if p]
-    parts = [files_digest([kit_root / "content", kit_root / "templates", bundled_templates()])]
-    parts += [hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else f"missing:{p}" for p in extra]
+    parts = [files_digest([kit_root / "content", kit_root / "templates"], root=kit_root),
+             files_digest([bundled_templates()])]
+    for path in extra:  # read as the loader will (which reports a bad one): bounded, regular files only
+        try:
+            parts.append(hashlib.sha256(read_bounded(path, MAX_MODULE_BYTES)).hexdigest())
+        except (Unsafe, OSError) as exc:
+            parts.append(f"unread:{path}:{exc}")
     parts += [repr((options.course, options.paper, str(options.org), str(options.delivery)))]
     return cache.key("inputs", *parts)
 
@@ -331,9 +364,9 @@ def assembled(cache, parts: list, title: str, lang: str) -> Path:
     key = cache.key("assembled", title, lang, *(r.sha256 + label for r, label in parts))
     if cache.get(key) is not None:
         return cache.file(key, "pdf")
-    tmp = cache.folder / f".{key}.pdf.{os.getpid()}.tmp"
+    fd, tmp = temporary(cache.file(key, "pdf"))
     try:
-        with open(tmp, "wb") as handle:
+        with os.fdopen(fd, "wb") as handle:
             assemble([Part(r.part, label, digest=bytes.fromhex(r.sha256)[:16]) for r, label in parts],
                      title, lang, handle)
         cache.put(key, {"pdf": tmp}, {"pages": 0, "anchors": {}, "key": title})

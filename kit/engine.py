@@ -22,10 +22,20 @@ from typing import Callable
 
 from kit import __version__
 from kit.errors import KitError
+from kit.fingerprint import renderer_fingerprint
+from kit.safefs import (Unsafe, atomic_write, inside, read_bounded, real_folder, remove_our_temporaries,
+                        sha256_bounded)
 from kit.workers import Pool, WorkerDied
 
 CACHE_DIR = ".kit-cache"
 NOTES = ("anchors", "qr")  # JSON notes kept from build to build beside the cached PDFs
+LOCK = "lock"  # held while a build uses the output folder
+
+# Everything under the output folder is untrusted (it may come with a kit): every read there
+# is of a regular file, inside the folder, within these sizes.
+MAX_CACHED_FILE = 1 << 30      # a PDF or prepared part in the cache, or an output
+MAX_CACHE_JSON = 4 << 20       # an entry's JSON, a note, the build record
+MAX_DIGESTED_FILE = 64 << 20   # a kit file hashed for the cache key (the engine reads no larger)
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,7 @@ class Job:
     base_url: str
     roots: tuple[str, ...]
     resources: str  # digest of the files the document may read
+    place: str = ""  # the base URL relative to the kit, for the cache key: a moved kit keeps its cache
     store: str = ""  # the cache folder the worker writes the result into
     entry: str = ""  # the result's name there (its cache key)
 
@@ -78,28 +89,13 @@ def store(folder: Path, entry: str, files: dict, info: dict) -> dict[str, str]:
     for kind, data in files.items():
         target = folder / f"{entry}.{kind}"
         if isinstance(data, Path):
-            sums[kind] = _file_sha256(data)
+            sums[kind] = sha256_bounded(data, MAX_CACHED_FILE)
             os.replace(data, target)
             continue
         sums[kind] = hashlib.sha256(data).hexdigest()
-        _replace(target, data)
-    _replace(folder / f"{entry}.json", json.dumps({**info, "sha256": sums}).encode())
+        atomic_write(target, data)
+    atomic_write(folder / f"{entry}.json", json.dumps({**info, "sha256": sums}).encode())
     return sums
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Write a cache file whole or not at all: to a temporary name, then renamed."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # What a worker imports before its first document (kit.pdf loads WeasyPrint).
@@ -113,38 +109,63 @@ def _engine_version() -> str:
         return "?"
 
 
-def files_digest(folders: list[Path], skip_suffixes: tuple[str, ...] = ()) -> str:
-    """A digest of every file under the folders (their names and bytes)."""
+def files_digest(folders: list[Path], skip_suffixes: tuple[str, ...] = (), root: Path | None = None) -> str:
+    """A digest of every file under the folders (their names and bytes).
+
+    Refuses before it reads: a folder that is a link, or that lies outside `root` (the
+    kit; by default each folder itself), is not walked at all; below it, links are not
+    followed into folders, a file link is read only if it stays inside `root`, only
+    regular files are read, and a file larger than MAX_DIGESTED_FILE counts by its size
+    and time instead of its bytes (the PDF engine refuses to read it anyway).
+    """
     digest = hashlib.sha256()
     for folder in folders:
-        if not folder.is_dir():
+        top = Path(root) if root is not None else folder
+        if folder.is_symlink() or not folder.is_dir() or not inside(folder, top):
+            digest.update(b"absent\0" + folder.name.encode())
             continue
-        top = folder.resolve()
-        for path in sorted(folder.rglob("*")):
-            if not _inside(path, top):  # a link out of the kit: never read (the loader reports it)
-                digest.update(b"outside\0" + str(path.relative_to(folder)).encode())
-                continue
-            if path.is_file() and path.suffix not in skip_suffixes and CACHE_DIR not in path.parts:
-                digest.update(str(path.relative_to(folder)).encode() + b"\0")
-                digest.update(hashlib.sha256(path.read_bytes()).digest())
+        for here, dirs, names in os.walk(folder):  # never into linked folders
+            dirs.sort()
+            base = Path(here)
+            dirs[:] = [d for d in dirs if d != CACHE_DIR]
+            for name in sorted(names) + [d for d in dirs if (base / d).is_symlink()]:
+                path = base / name
+                rel = str(path.relative_to(folder)).encode("utf-8", "surrogateescape")
+                if path.suffix in skip_suffixes:
+                    continue
+                if path.is_symlink() and not inside(path, top):  # a link out: never read
+                    digest.update(b"outside\0" + rel)
+                    continue
+                digest.update(rel + b"\0")
+                try:
+                    digest.update(bytes.fromhex(sha256_bounded(path, MAX_DIGESTED_FILE, top)))
+                except Unsafe:
+                    try:
+                        info = path.stat()
+                        digest.update(f"unread {info.st_mode} {info.st_size} {info.st_mtime_ns}".encode())
+                    except OSError:
+                        digest.update(b"unreadable")
+                except OSError:
+                    digest.update(b"unreadable")
     return digest.hexdigest()
 
 
-def _inside(path: Path, top: Path) -> bool:
-    try:
-        path.resolve().relative_to(top)
-        return True
-    except (ValueError, OSError, RuntimeError):
-        return False
-
-
 class Cache:
-    """PDFs and their page anchors stored by key in OUT/.kit-cache/."""
+    """PDFs and their page anchors stored by key in OUT/.kit-cache/.
 
-    def __init__(self, folder: Path):
+    The folder may have come with the kit, so nothing in it is believed: every file is
+    read bounded and only if it is a regular file inside the folder, paths it names are
+    taken relative to the output folder and refused outside it, and a malformed entry is
+    simply a miss. `lock()` keeps a second build out of the same output folder.
+    """
+
+    def __init__(self, folder: Path, out: Path | None = None):
         self.folder = folder
+        self.out = out if out is not None else folder.parent
         self.used: set[str] = set()
-        self.version = f"{__version__}/{_engine_version()}"
+        self.version = f"{__version__}/{renderer_fingerprint()}"
+        self._lock: int | None = None
+        self._made: list[Path] = []
 
     def key(self, *parts: str) -> str:
         digest = hashlib.sha256(self.version.encode())
@@ -153,17 +174,75 @@ class Cache:
         return digest.hexdigest()[:32]
 
     def job_key(self, job: Job) -> str:
-        return self.key(job.key, job.html, job.css, job.base_url, job.resources)
+        return self.key(job.key, job.html, job.css, job.place, job.resources)
+
+    # --- the folder and its lock
+
+    def open(self) -> "Cache":
+        """Make sure the cache is a real folder below the output folder, take the lock,
+        and clear what a killed build left. Raises KitError if another build holds it."""
+        import fcntl
+
+        if not real_folder(self.folder, self.out) or (self.folder.exists() and not self.folder.is_dir()):
+            raise KitError(f"{self.folder}: is a link or a file, not a folder; remove it or choose another -o")
+        self._made = [f for f in (self.out, self.folder) if not f.exists()]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(self.folder / LOCK, flags, 0o644)
+        except OSError as exc:
+            raise KitError(f"{self.folder / LOCK}: cannot open the build lock: {exc.strerror or exc}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise KitError(f"{self.out}: another kit build is writing into this folder; wait for it to "
+                           "finish, or build into another folder with -o") from None
+        self._lock = fd
+        remove_our_temporaries(self.folder)
+        return self
+
+    def close(self) -> None:
+        """Release the lock. A build that stopped before writing anything (a content error)
+        leaves no trace: the folders it made for the lock go again."""
+        if self._lock is None:
+            return
+        if [e.name for e in os.scandir(self.folder)] == [LOCK]:
+            (self.folder / LOCK).unlink(missing_ok=True)
+        os.close(self._lock)  # releases the lock
+        self._lock = None
+        for folder in reversed(self._made):
+            try:
+                folder.rmdir()  # only if empty
+            except OSError:
+                break
+
+    def __enter__(self) -> "Cache":
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- reading, bounded
+
+    def _json(self, name: str):
+        try:
+            return json.loads(read_bounded(self.folder / name, MAX_CACHE_JSON, self.folder))
+        except (OSError, ValueError):
+            return None
 
     def get(self, key: str, kinds: tuple[str, ...] = ("pdf",)) -> dict | None:
         """The entry's information (with each file's SHA-256 under 'sha256'), if its files
-        ('pdf', 'part') are all there and intact."""
+        ('pdf', 'part') are all there, intact and well formed."""
+        info = self._json(f"{key}.json")
         try:
-            info = json.loads((self.folder / f"{key}.json").read_text())
             sums = info["sha256"]
-            if any(_file_sha256(self.file(key, kind)) != sums[kind] for kind in kinds):
+            if not (isinstance(info.get("pages", 0), int) and _anchors(info.get("anchors", {})) is not None):
                 return None
-        except (OSError, ValueError, KeyError, TypeError):
+            for kind in kinds:
+                if sha256_bounded(self.file(key, kind), MAX_CACHED_FILE, self.folder) != sums[kind]:
+                    return None
+        except (OSError, KeyError, TypeError, AttributeError):
             return None
         self.used.add(key)
         return info
@@ -179,25 +258,27 @@ class Cache:
         """Forget entries this build did not use (called after a whole-kit build)."""
         if not self.folder.is_dir():
             return
-        for path in self.folder.iterdir():
-            if path.stem not in self.used and not path.name.startswith(("build-",) + NOTES):
-                path.unlink(missing_ok=True)
+        for entry in os.scandir(self.folder):
+            stem = entry.name.split(".", 1)[0]
+            if entry.name == LOCK or stem in self.used or entry.name.startswith(("build-",) + NOTES):
+                continue
+            if entry.is_file(follow_symlinks=False) or entry.is_symlink():
+                Path(entry.path).unlink(missing_ok=True)
 
     def load_note(self, name: str) -> dict:
         """A JSON note the last successful build left (page anchors, QR codes), or {}."""
-        try:
-            data = json.loads((self.folder / f"{name}.json").read_text())
-        except (OSError, ValueError):
-            return {}
+        data = self._json(f"{name}.json")
         return data if isinstance(data, dict) else {}
 
     def save_note(self, name: str, data: dict) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        _replace(self.folder / f"{name}.json", json.dumps(data, sort_keys=True).encode())
+        atomic_write(self.folder / f"{name}.json", json.dumps(data, sort_keys=True).encode())
 
     def previous_anchors(self) -> dict:
-        """Each document's page anchors as of the last successful build (by document key)."""
-        return self.load_note("anchors")
+        """Each document's page anchors as of the last successful build (by document key);
+        only well-formed ones: they are a guess that the build checks anyway."""
+        notes = self.load_note("anchors")
+        return {k: a for k, v in notes.items() if isinstance(k, str) and (a := _anchors(v)) is not None}
 
     def record_anchors(self, anchors: dict) -> None:
         self.save_note("anchors", anchors)
@@ -206,32 +287,47 @@ class Cache:
         return self.folder / f"build-{inputs}.json"
 
     def record_build(self, inputs: str, written: list[Path], warnings: list) -> None:
-        """Remember a successful build: its inputs' digest, its outputs and their digests."""
+        """Remember a successful build: its inputs' digest, its outputs (relative to the
+        output folder) and their digests."""
         record = self._record(inputs)
         for old in self.folder.glob("build-*.json"):
             old.unlink(missing_ok=True)
-        data = {"outputs": {str(p): _file_sha256(p) for p in written},
+        data = {"outputs": {str(p.relative_to(self.out)): sha256_bounded(p, MAX_CACHED_FILE) for p in written},
                 "warnings": [w.as_dict() for w in warnings]}
-        _replace(record, json.dumps(data).encode())
+        atomic_write(record, json.dumps(data).encode())
 
     def unchanged_build(self, inputs: str):
-        """(outputs, warnings) when the last build had these inputs and its outputs are intact."""
+        """(outputs, warnings) when the last build had these inputs and its outputs are intact.
+
+        The record names outputs relative to the output folder; any that would lie outside
+        it, or that is not a regular file there, makes the record worthless."""
         from kit.errors import Problem
 
-        record = self._record(inputs)
+        data = self._json(self._record(inputs).name)
         try:
-            data = json.loads(record.read_text())
-        except (OSError, ValueError):
-            return None
-        if not data:
-            return None
-        for path, digest in data["outputs"].items():
-            try:
-                if _file_sha256(Path(path)) != digest:
+            outputs = []
+            for rel, digest in data["outputs"].items():
+                path = self.out / rel
+                if Path(rel).is_absolute() or not real_folder(path.parent, self.out):
                     return None
-            except OSError:
+                if sha256_bounded(path, MAX_CACHED_FILE, self.out) != digest:
+                    return None
+                outputs.append(path)
+            warnings = [Problem(**w) for w in data["warnings"]]
+            if not all(isinstance(getattr(w, f), t) for w in warnings
+                       for f, t in (("path", str), ("line", int), ("col", int), ("message", str))):
                 return None
-        return [Path(p) for p in data["outputs"]], [Problem(**w) for w in data["warnings"]]
+        except (OSError, KeyError, TypeError, AttributeError, ValueError):
+            return None
+        return outputs, warnings
+
+
+def _anchors(value) -> dict | None:
+    """`value` if it maps anchor names to page indexes, else None."""
+    if isinstance(value, dict) and all(isinstance(k, str) and type(v) is int and 0 <= v < 1 << 20
+                                       for k, v in value.items()):
+        return value
+    return None
 
 
 # Each worker renders this many documents, then a fresh one takes its place (kit.workers).

@@ -6,9 +6,9 @@ the URL (fixed error level, mask chosen by segno's deterministic rules, no
 timestamps or random ids), so the same URL always gives the same bytes and
 the PDFs stay reproducible.
 
-Choosing the mask is most of segno's work (about 15 ms a code), so a build
-hands the codes of its last run back through `remember()` and keeps the ones
-it made (`made()`): a rebuild makes only the codes of new links.
+Choosing the mask is most of segno's work (about 8 ms a code, 1 ms with the mask
+given), so a build hands the masks of its last run back through `remember()` and
+keeps the ones it chose (`made()`).
 """
 from __future__ import annotations
 
@@ -22,24 +22,29 @@ ERROR_LEVEL = "m"  # 15 % of the code may be smudged or folded and it still scan
 QUIET_ZONE = 2     # modules of white around the code; the page's margin adds the rest
 
 
-_made: dict[str, str] = {}  # url -> SVG: made or remembered in this process
+_made: dict[str, str] = {}  # url -> SVG: made in this process
+_masks: dict[str, int] = {}  # url -> the mask segno chose for it (here or in an earlier run)
 _asked: set[str] = set()    # the URLs this process has printed
 
 
-def remember(svgs: dict) -> None:
-    """Take codes made by an earlier run (of the same segno version)."""
-    for url, svg in svgs.items():
-        if isinstance(url, str) and isinstance(svg, str) and svg.startswith("<svg"):
-            _made.setdefault(url, svg)
+def remember(masks: dict) -> None:
+    """Take the masks an earlier run chose (of the same segno version).
+
+    Only the mask is taken, never a drawing: the code is always made here from the URL
+    itself, so a crafted note in a shipped output folder cannot put another link on paper
+    (at worst it picks another of the eight valid masks)."""
+    for url, mask in masks.items():
+        if isinstance(url, str) and type(mask) is int and 0 <= mask <= 7:
+            _masks.setdefault(url, mask)
 
 
-def made() -> dict[str, str]:
-    """The codes this process has printed, to remember for the next run."""
-    return {url: _made[url] for url in sorted(_asked)}
+def made() -> dict[str, int]:
+    """The masks of the codes this process has printed, to remember for the next run."""
+    return {url: _masks[url] for url in sorted(_asked) if url in _masks}
 
 
 def version() -> str:
-    return f"segno {segno.__version__}/{ERROR_LEVEL}/{QUIET_ZONE}"
+    return f"segno {segno.__version__}/{ERROR_LEVEL}/{QUIET_ZONE}/masks"
 
 
 def qr_svg(url: str) -> str:
@@ -55,7 +60,8 @@ def qr_svg(url: str) -> str:
 
 
 def _make_svg(url: str) -> str:
-    code = segno.make(url, error=ERROR_LEVEL, micro=False, boost_error=False)
+    code = segno.make(url, error=ERROR_LEVEL, micro=False, boost_error=False, mask=_masks.get(url))
+    _masks[url] = code.mask
     buffer = io.BytesIO()
     code.save(buffer, kind="svg", border=QUIET_ZONE, xmldecl=False, nl=False, omitsize=True,
               svgclass=None, lineclass=None, dark="#000", light="#fff")

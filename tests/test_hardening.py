@@ -506,12 +506,12 @@ if mode == "render":
 else:
     # Die when every output is staged as a temporary file and none is renamed yet.
     write = kit.build.write_atomically
-    def dying(files):
+    def dying(files, out):
         def replace(src, dst):
             marker.write_text(str(src))
             os.kill(os.getpid(), signal.SIGKILL)
         os.replace = replace
-        return write(files)
+        return write(files, out)
     kit.build.write_atomically = dying
 main(sys.argv[3:])
 """
@@ -562,7 +562,7 @@ def test_killed_build_leaves_earlier_pdfs_intact_and_the_next_build_cleans_up(ea
     if mode == "render":
         assert stray == []
     else:  # every output was staged beside its PDF, under a hidden temporary name
-        assert stray and all(re.fullmatch(r"(.*/)?\.[\w.-]+\.pdf\.\w{8}\.tmp", name) for name in stray), stray
+        assert stray and all(re.fullmatch(r"(.*/)?\.[\w.-]+\.pdf\.kit-\w{8}\.tmp", name) for name in stray), stray
     result = build(root, BuildOptions(out=out, jobs=1))
     final = outputs(out)
     assert sorted(final) == sorted(before), "the next build leaves no temporary file behind"

@@ -1,5 +1,6 @@
 """The run-of-show timeline (kit/timeline.py) and the QR codes (kit/qr.py): geometry and text."""
 import base64
+import io
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -114,9 +115,20 @@ def test_qr_code_is_deterministic_svg():
     assert base64.b64decode(qr.qr_data_url(url).split(",", 1)[1]).decode() == svg
 
 
-def test_remembered_qr_codes_are_used_and_kept():
-    url = "https://example.org/remembered-only"
-    made = qr._make_svg(url)
-    qr.remember({url + "/x": made, "bad": "not an svg", 3: "<svg/>"})
-    assert qr.qr_svg(url + "/x") == made  # taken as remembered, not made again
-    assert "bad" not in qr.made() and url + "/x" in qr.made()
+def test_remembered_qr_masks_are_used_and_a_remembered_drawing_never_is():
+    url = "https://example.org/remembered-mask"
+    qr.remember({url: 5, "https://example.org/drawn": "<svg>another link</svg>", 3: 2,
+                 "https://example.org/big": 99})
+    svg = qr.qr_svg(url)
+    drawings = {}
+    for mask in (5, 6):
+        code = qr.segno.make(url, error=qr.ERROR_LEVEL, micro=False, boost_error=False, mask=mask)
+        buffer = io.BytesIO()
+        code.save(buffer, kind="svg", border=qr.QUIET_ZONE, xmldecl=False, nl=False, omitsize=True,
+                  svgclass=None, lineclass=None, dark="#000", light="#fff")
+        drawings[mask] = buffer.getvalue().decode()
+    assert svg == drawings[5] != drawings[6]
+    assert qr.made()[url] == 5
+    drawn = qr.qr_svg("https://example.org/drawn")
+    assert drawn != "<svg>another link</svg>" and drawn.startswith("<svg")
+    assert qr.made()["https://example.org/drawn"] in range(8)
