@@ -269,3 +269,18 @@ def test_sigterm_ends_a_build_like_ctrl_c_without_a_traceback(tmp_path):
     while time.monotonic() < deadline and any(_alive(p) for p in family):
         time.sleep(0.05)
     assert not [p for p in family if _alive(p)]
+
+
+# --- a linked folder of the kit is refused before anything in it is read ----------------------
+
+@pytest.mark.parametrize("folder", ["templates", "content/fixture/figures"])
+def test_a_folder_linked_out_of_the_kit_is_refused_before_any_file_in_it_is_opened(tmp_path, folder):
+    outside = tmp_path / "etc"
+    outside.mkdir()
+    for name in ("shadow", "passwd", "guide.css"):
+        (outside / name).write_text(f"SECRET {name}")
+    root = write_kit(tmp_path / "kit")
+    (root / folder).parent.mkdir(parents=True, exist_ok=True)
+    (root / folder).symlink_to(outside, target_is_directory=True)
+    opened = opened_during(build, root, BuildOptions(out=tmp_path / "out", jobs=1))
+    assert not [p for p in opened if outside.resolve() in p.parents], opened
