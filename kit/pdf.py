@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from kit.safefs import Unsafe, read_bounded
+
 from weasyprint import CSS, HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -80,12 +82,11 @@ class KitFetcher(URLFetcher):
             raise RefusedResource(f"refused resource outside the kit: {path}")
         if not path.exists():
             raise RefusedResource(f"missing resource: {path}")
-        if not path.is_file():
-            raise RefusedResource(f"refused resource, not a regular file: {path}")
-        with path.open("rb") as handle:
-            body = handle.read(self.MAX_BYTES + 1)
-        if len(body) > self.MAX_BYTES:
-            raise RefusedResource(f"refused resource larger than {self.MAX_BYTES // 2**20} MiB: {path}")
+        try:  # a regular file, its size checked before a byte is read
+            body = read_bounded(path, self.MAX_BYTES)
+        except Unsafe as exc:
+            raise RefusedResource(f"refused resource: {exc} (the limit is {self.MAX_BYTES // 2**20} MiB; "
+                                  "images, fonts and stylesheets must be regular files)") from None
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
 

@@ -255,6 +255,9 @@ def fetch_root(tmp_path):
     (content / "fixture/leak.png").symlink_to(secret)
     (content / "fixture/inner.png").symlink_to(content / "fixture/pic.png")
     (content / "fixture/zero.png").symlink_to("/dev/zero")
+    os.mkfifo(content / "fixture/pipe.png")
+    with open(content / "fixture/huge.woff2", "wb") as huge:  # 2 GiB, sparse: costs no disk
+        huge.truncate(2 << 30)
     return content
 
 
@@ -275,6 +278,8 @@ def fetch_root(tmp_path):
     ("file://{content}/fixture/zero.png", "outside the kit"),
     ("file://{content}/fixture/missing.png", "missing resource"),
     ("file://{content}/fixture/folder", "not a regular file"),
+    ("file://{content}/fixture/pipe.png", "not a regular file"),
+    ("file://{content}/fixture/huge.woff2", "larger than 67,108,864 bytes (2,147,483,648)"),
     ("file:relative/pic.png", "refused resource"),
     ("file://{content}/fixture/a%00b.png", "refused resource"),
     ("data:image/png;base64,!!!not-base64", "refused resource"),
