@@ -13,7 +13,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from kit import model as m
 from kit import qr
@@ -97,7 +97,7 @@ def _same(path: Path, data: bytes | Path) -> bool:
         return False
 
 
-def write_atomically(files: dict[Path, bytes | Path], out: Path) -> list[Path]:
+def write_atomically(files: Mapping[Path, bytes | Path], out: Path) -> list[Path]:
     """Write every file (given as bytes, or as a file to copy) to a temporary name beside
     it, then rename them all into place. Every file lies below `out`, reached through real
     folders only: a link planted in an output folder is never written through.
@@ -280,7 +280,7 @@ def _build(kit_root: Path, out: Path, options: BuildOptions, cache,
         previous = cache.previous_anchors()
         guesses = []
         for (course, resources, guides, _, _), (p_guides, _, _) in zip(plans, pending):
-            guess = [p.known().anchors if p.known() else previous.get(d.key) for d, p in zip(guides, p_guides)]
+            guess = [known.anchors if (known := p.known()) else previous.get(d.key) for d, p in zip(guides, p_guides)]
             speculative = None
             if all(a is not None for a in guess):
                 doc = planner.guide_front(course, dict(zip((s.id for s in course.sessions), guess[1:])), guess[0])

@@ -354,12 +354,12 @@ class Renderer:
         """Start the workers' fork server now, so that it imports WeasyPrint while the
         caller loads and plans (the workers, forked from it, never hold the model)."""
         if self.jobs > 1:
-            self._start_pool()
-            self.pool.warm()
+            self._start_pool().warm()
 
-    def _start_pool(self) -> None:
+    def _start_pool(self) -> Pool:
         if self.pool is None:
             self.pool = Pool(self.jobs, DOCUMENTS_PER_WORKER, WORKER_MODULES)
+        return self.pool
 
     def __enter__(self) -> "Renderer":
         return self
@@ -389,9 +389,9 @@ class Renderer:
         job = replace(job, store=str(self.cache.folder), entry=key)
         if self.jobs == 1:
             return Pending(self, key, job=job)
-        self._start_pool()
+        pool = self._start_pool()
         try:
-            return Pending(self, key, ticket=self.pool.submit(render_job, job))
+            return Pending(self, key, ticket=pool.submit(render_job, job))
         except WorkerDied as exc:
             raise worker_died(exc) from None
 
@@ -419,6 +419,7 @@ class Pending:
                 result = render_job(self._job)
                 self._job = None
             else:
+                assert self.renderer.pool is not None and self._ticket is not None
                 try:
                     result = self.renderer.pool.result(self._ticket)
                 except WorkerDied as exc:

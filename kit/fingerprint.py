@@ -116,12 +116,13 @@ def font_files() -> list[str]:
         if fonts:
             value = ctypes.c_char_p()
             for i in range(fonts.contents.nfont):
-                if lib.FcPatternGetString(fonts.contents.fonts[i], b"file", 0, ctypes.byref(value)) == 0:
+                found = lib.FcPatternGetString(fonts.contents.fonts[i], b"file", 0, ctypes.byref(value))
+                if found == 0 and value.value is not None:
                     names.append(os.fsdecode(value.value))
         files = lib.FcConfigGetConfigFiles(config)
         if files:
             while (name := lib.FcStrListNext(files)) is not None:
-                names.append(os.fsdecode(name))
+                names.append(os.fsdecode(bytes(name)))
             lib.FcStrListDone(files)
     finally:
         lib.FcConfigDestroy(config)

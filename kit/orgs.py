@@ -203,12 +203,12 @@ def apply_org(course: m.Course, profile: Profile) -> m.Course:
             at = next((i for i, b in enumerate(blocks) if b.kind == "example"), len(blocks))
             blocks[at:at] = extra
             segments.append((seg, blocks))
-        covered = any(b.kind == "example" and b.product in ours for _, blocks in segments for b in blocks)
+        covered = any(isinstance(b, m.Example) and b.product in ours for _, blocks in segments for b in blocks)
         new_segments = []
         for seg, blocks in segments:
             kept = []
             for b in blocks:
-                if b.kind == "example" and b.product not in ours:
+                if isinstance(b, m.Example) and b.product not in ours:
                     if covered:
                         continue
                     b = m.ByoExample(b, _product_name(b.product, course.organisation, org), org.name,

@@ -129,7 +129,7 @@ def render_pdf(html: str, css: str, base_url: str, roots: list[Path], identifier
     fetcher = KitFetcher(roots)
     document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
         stylesheets=[CSS(string=css, base_url=base_url, url_fetcher=fetcher)])
-    anchors = {}
+    anchors: dict[str, int] = {}
     for index, page in enumerate(document.pages):
         for name in page.anchors:
             anchors.setdefault(name, index)

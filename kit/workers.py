@@ -26,7 +26,7 @@ import signal
 import traceback
 from collections import deque
 from multiprocessing.connection import Connection, wait
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 class WorkerDied(Exception):
     """A worker process ended without answering (killed, out of memory)."""
@@ -104,7 +104,7 @@ class Pool:
     """`size` worker processes, each replaced after `limit` tasks; every worker has
     imported the `preload` modules before its first task."""
 
-    def __init__(self, size: int, limit: int, preload: list[str] = ()):
+    def __init__(self, size: int, limit: int, preload: Sequence[str] = ()):
         self.size, self.limit, self.preload = size, limit, list(preload)
         self.context = _context(self.preload)
         self.idle: list[_Worker] = []
