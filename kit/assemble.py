@@ -23,6 +23,12 @@ Assembling happens in two steps, so that memory does not grow with the course:
 The objects of a part that the whole document replaces (its catalog, page
 tree, bookmark root, structure root and parent tree) are not copied;
 references to them lead to the whole document's own.
+
+Tables: WeasyPrint 70 ties header cells to data cells with /ID and /Headers
+only (it reads HTML's `scope` to choose which, but writes no /Scope). `prepare`
+gives every header cell a /Scope as well, and makes the identifiers of each part
+its own, so that the whole document's identifiers stay unique; `assemble`
+lists them in the structure root's /IDTree.
 """
 from __future__ import annotations
 
@@ -125,6 +131,98 @@ def _resolve_links(pdf, named: dict) -> None:
         stack += [item.get("/First"), item.get("/Next")]
 
 
+def _attributes(element) -> list:
+    """The element's attribute dictionaries (/A holds one, or an array of them)."""
+    from pikepdf import Dictionary
+
+    return [a for a in _as_list(element.get("/A")) if isinstance(a, Dictionary)]
+
+
+def _table_attributes(element):
+    """The element's attribute dictionary owned by /Table (added when it has none)."""
+    from pikepdf import Array, Dictionary, Name
+
+    for attributes in _attributes(element):
+        if attributes.get("/O") == Name.Table:
+            return attributes
+    current = element.get("/A")
+    added = Dictionary(O=Name.Table)
+    if current is None:
+        element.A = added
+    elif isinstance(current, Array):
+        current.append(added)
+    else:
+        element.A = Array([current, added])
+    return _table_attributes(element)
+
+
+def scope_table_headers(pdf) -> int:
+    """Give every header cell (/TH) of `pdf`'s structure tree a /Scope; returns how many there are.
+
+    PDF/UA-1 (ISO 14289-1, 7.5) asks for /Scope on header cells whenever /Headers and /IDs
+    do not settle which cells a header covers; WeasyPrint 70 writes only those. The scope
+    follows WeasyPrint's own association: a header named in the /Headers of a data cell of
+    its own row is a row header (HTML `scope="row"`), any other a column header. A /Scope
+    already present is kept.
+    """
+    from pikepdf import Dictionary, Name
+
+    cells = [obj for obj in pdf.objects
+             if isinstance(obj, Dictionary) and obj.get("/S") in (Name.TH, Name.TD) and "/P" in obj]
+    named_in_row = set()  # (row, identifier) of the headers that a cell of the same row names
+    for cell in cells:
+        for attributes in _attributes(cell):
+            for ident in _as_list(attributes.get("/Headers")):
+                named_in_row.add((cell.P.objgen, bytes(ident)))
+    headers = [cell for cell in cells if cell.S == Name.TH]
+    for cell in headers:
+        attributes = _table_attributes(cell)
+        if "/Scope" not in attributes:
+            row = "/ID" in cell and (cell.P.objgen, bytes(cell.ID)) in named_in_row
+            attributes.Scope = Name.Row if row else Name.Column
+    return len(headers)
+
+
+def _own_identifiers(pdf, prefix: bytes) -> None:
+    """Prefix every structure element identifier (/ID), and every /Headers entry that names
+    one, so that no two parts of a whole document share an identifier. (WeasyPrint numbers
+    them after a table's object number, which every part starts again from 1.)"""
+    from pikepdf import Array, Dictionary, String
+
+    for obj in pdf.objects:
+        if not isinstance(obj, Dictionary) or "/S" not in obj or "/P" not in obj:
+            continue
+        if "/ID" in obj:
+            obj.ID = String(prefix + bytes(obj.ID))
+        for attributes in _attributes(obj):
+            if "/Headers" in attributes:
+                attributes.Headers = Array([String(prefix + bytes(i)) for i in _as_list(attributes.Headers)])
+
+
+def finish(data: bytes) -> bytes:
+    """A rendered PDF as it is shipped on its own (a session's guide or worksheet): every
+    header cell scoped, and the structure root's /IDTree listing the elements that carry
+    an /ID (ISO 32000-1, 14.7.2, asks for it; WeasyPrint 70 writes neither). A PDF without
+    tables comes back unchanged. The file ID is kept, so the bytes stay reproducible."""
+    import pikepdf
+    from pikepdf import Array, Dictionary, String
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        tree = pdf.Root.get("/StructTreeRoot")
+        if tree is None or not scope_table_headers(pdf):
+            return data
+        idents = sorted((bytes(obj.ID), obj) for obj in pdf.objects
+                        if isinstance(obj, Dictionary) and "/ID" in obj and "/S" in obj and "/P" in obj)
+        names = Array()
+        for ident, obj in idents:
+            names.extend([String(ident), obj])
+        tree.IDTree = pdf.make_indirect(Dictionary(Names=names))
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True, fix_metadata_version=False,
+                 object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+        return out.getvalue()
+
+
 def prepare(data: bytes) -> bytes:
     """A part's PDF as numbered objects and an index, ready for `assemble`."""
     import pikepdf
@@ -141,6 +239,8 @@ def prepare(data: bytes) -> bytes:
                         page.obj[key] = inherited
         tree = src.Root.get("/StructTreeRoot")
         if tree is not None:
+            scope_table_headers(src)
+            _own_identifiers(src, hashlib.sha256(data).hexdigest()[:12].encode() + b"-")
             for kid in _as_list(tree.get("/K")):
                 if isinstance(kid, pikepdf.Dictionary) and kid.get("/S") == Name.Document:
                     kid.S = Name.Part  # each part is a part of the whole document
@@ -226,12 +326,15 @@ def _serialise(pdf, named: dict) -> bytes:
             nums = [[int(k), bytes(v.unparse(resolved=False) if v.is_indirect else v.unparse(resolved=True))
                      .decode("latin-1")] for k, v in zip(flat[::2], flat[1::2])]
         kids = tree.get("/K")
+        ids: list[list] = [[bytes(obj.ID).hex(), _num(obj)] for obj in pdf.objects  # for the /IDTree
+                           if isinstance(obj, pikepdf.Dictionary) and "/ID" in obj and "/S" in obj and "/P" in obj]
         index["struct"] = {
             "kids": [bytes(k.unparse(resolved=not k.is_indirect)).decode("latin-1") for k in _as_list(kids)],
             "nums": nums,
             "next": max([int(tree.get("/ParentTreeNextKey", 0))] + [k + 1 for k, _ in nums]),
             "roles": {str(k): bytes(v.unparse(resolved=True)).decode("latin-1")
                       for k, v in tree.get("/RoleMap", pikepdf.Dictionary()).items()},
+            "ids": ids,
         }
     if "/Metadata" in root and root.Metadata.is_indirect:
         index["metadata"] = _num(root.Metadata)
@@ -393,6 +496,7 @@ def assemble(parts: list[Part], title: str, lang: str, out: BinaryIO) -> None:
         patches[j, there["first"]] = patches.get((j, there["first"]), b"") + b" /Prev %d 0 R" % last
     writer = _Writer(out, number)
     struct_kids, nums, roles, dests = [], [], {}, {}
+    idents: dict[bytes, int] = {}  # structure element identifier -> its object, for the /IDTree
     key_offset = 0
     front = indexes[0][0]["metadata"] if parts else None  # the whole document keeps the front matter's XMP
     metadata = plans[0][2][front] if front is not None else None
@@ -440,6 +544,9 @@ def assemble(parts: list[Part], title: str, lang: str, out: BinaryIO) -> None:
             key_offset = offset + struct_index["next"]
             for name, role in struct_index["roles"].items():
                 roles.setdefault(name, role)
+            for ident, local in struct_index.get("ids", []):
+                if local in renumber:
+                    idents.setdefault(bytes.fromhex(ident), renumber[local])
         for name, dest in index["dests"]:
             dests.setdefault(bytes.fromhex(name), TOKENS.sub(fix, dest.encode("latin-1")))
     writer.plain(PAGES, b"<< /Type /Pages /Kids [ %s ] /Count %d >>"
@@ -448,10 +555,12 @@ def assemble(parts: list[Part], title: str, lang: str, out: BinaryIO) -> None:
         writer.plain(OUTLINES, b"<< /Type /Outlines /First %d 0 R /Last %d 0 R /Count %d >>"
                      % (tops[0][1], tops[-1][2], sum(t[3]["count"] for t in tops)))
     writer.plain(STRUCT_ROOT, b"<< /Type /StructTreeRoot /K [ %d 0 R ] /ParentTree %d 0 R "
-                 b"/ParentTreeNextKey %d%s >>"
+                 b"/ParentTreeNextKey %d%s%s >>"
                  % (DOCUMENT, PARENT_TREE, key_offset,
                     b" /RoleMap << %s >>" % b" ".join(k.encode() + b" " + v.encode("latin-1")
-                                                      for k, v in sorted(roles.items())) if roles else b""))
+                                                      for k, v in sorted(roles.items())) if roles else b"",
+                    b" /IDTree << /Names [ %s ] >>" % b" ".join(b"<%s> %d 0 R" % (k.hex().encode(), v)
+                                                             for k, v in sorted(idents.items())) if idents else b""))
     writer.plain(DOCUMENT, b"<< /Type /StructElem /S /Document /P %d 0 R /K [ %s ] >>"
                  % (STRUCT_ROOT, b" ".join(struct_kids)))
     writer.plain(PARENT_TREE, b"<< /Nums [ %s ] >>" % b" ".join(nums))

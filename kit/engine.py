@@ -67,7 +67,7 @@ class Result:
 def render_job(job: Job) -> Result:
     """Render one document into the cache. Runs in a worker process (or inline with one job)."""
     from kit import pdf
-    from kit.assemble import prepare
+    from kit.assemble import finish, prepare
 
     try:
         rendered = pdf.render_pdf(job.html, job.css, job.base_url, [Path(r) for r in job.roots], job.key)
@@ -76,7 +76,8 @@ def render_job(job: Job) -> Result:
     # Prepared here, in parallel, and cached with the PDF: assembling then only copies.
     info = {"pages": rendered.pages, "anchors": rendered.anchors, "key": job.key}
     folder = Path(job.store)
-    sums = store(folder, job.entry, {"pdf": rendered.pdf, "part": prepare(rendered.pdf)}, info)
+    shipped = finish(rendered.pdf)
+    sums = store(folder, job.entry, {"pdf": shipped, "part": prepare(shipped)}, info)
     return Result(job.key, folder / f"{job.entry}.pdf", folder / f"{job.entry}.part", sums["pdf"],
                   rendered.pages, rendered.anchors)
 

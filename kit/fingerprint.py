@@ -9,7 +9,8 @@ The render cache must forget a PDF when any of these change, or a rebuild after
   count;
 - the versions of the libraries that lay out, shape, subset and write: Pango,
   HarfBuzz (and whether its subsetter is there), WeasyPrint, pydyf, fontTools, pikepdf
-  and the qpdf it carries.
+  and the qpdf it carries;
+- the kit's own code, which finishes and prepares each PDF.
 
 Nothing here imports WeasyPrint or pikepdf: the libraries are asked through ctypes
 and package metadata, so `kit build` stays fast to start. Only names, sizes and
@@ -140,8 +141,21 @@ def fonts_digest() -> str:
     return digest.hexdigest()
 
 
+def code_digest() -> str:
+    """The kit's own code (this package's modules): a change to how a PDF is finished or
+    prepared must not be hidden by a cache filled by the code before it."""
+    digest = hashlib.sha256()
+    package = os.path.dirname(os.path.abspath(__file__))
+    for name in sorted(os.listdir(package)):
+        if name.endswith(".py"):
+            with open(os.path.join(package, name), "rb") as handle:
+                digest.update(name.encode() + b"\0" + hashlib.sha256(handle.read()).digest())
+    return digest.hexdigest()
+
+
 def renderer_fingerprint() -> str:
-    """One string that changes when any of the above does. Asked afresh by every build
-    (about 25 ms), so that a long-running `kit preview` sees a font installed meanwhile."""
+    """One string that changes when any of the above, or the kit's code, does. Asked afresh
+    by every build (about 25 ms), so that a long-running `kit preview` sees a font
+    installed meanwhile."""
     parts = sorted(library_versions().items())
-    return hashlib.sha256(repr((parts, fonts_digest())).encode()).hexdigest()[:24]
+    return hashlib.sha256(repr((parts, fonts_digest(), code_digest())).encode()).hexdigest()[:24]
