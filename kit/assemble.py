@@ -40,7 +40,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 MAGIC = b"KITPART2\n"
 INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
@@ -76,7 +76,7 @@ def _named_destinations(pdf) -> dict:
     """Name (bytes) -> explicit destination (an array) of the document."""
     from pikepdf import Array, Dictionary
 
-    found = {}
+    found: dict = {}
     names = pdf.Root.get("/Names")
     tree = names.get("/Dests") if names is not None else None
     pairs = _flatten(tree, "/Names") if tree is not None else []
@@ -298,7 +298,7 @@ def _serialise(pdf, named: dict) -> bytes:
         if node is not None and node.is_indirect and _num(node) not in skip:
             skip.add(_num(node))
             stack += list(node.get("/Kids", []))
-    index = {"pages": pages, "map": {"pages": nodes}, "outline": None, "struct": None,
+    index: dict[str, Any] = {"pages": pages, "map": {"pages": nodes}, "outline": None, "struct": None,
              "dests": [[name.hex(), text.decode("latin-1")] for name, text in sorted(named.items())],
              "metadata": None, "size": None}
     box = pdf.pages[-1].obj.get("/MediaBox") if pages else None
@@ -313,7 +313,7 @@ def _serialise(pdf, named: dict) -> bytes:
     if tree is not None:
         skip.add(_num(tree))
         index["map"]["struct"] = [_num(tree)]
-        nums = []
+        nums: list[list[Any]] = []
         if "/ParentTree" in tree:
             parent_tree = tree.ParentTree
             stack = [parent_tree]
@@ -495,7 +495,10 @@ def assemble(parts: list[Part], title: str, lang: str, out: BinaryIO) -> None:
         patches[i, here["last"]] = patches.get((i, here["last"]), b"") + b" /Next %d 0 R" % first
         patches[j, there["first"]] = patches.get((j, there["first"]), b"") + b" /Prev %d 0 R" % last
     writer = _Writer(out, number)
-    struct_kids, nums, roles, dests = [], [], {}, {}
+    struct_kids: list[bytes] = []
+    nums: list[bytes] = []
+    roles: dict[str, str] = {}
+    dests: dict[bytes, bytes] = {}
     idents: dict[bytes, int] = {}  # structure element identifier -> its object, for the /IDTree
     key_offset = 0
     front = indexes[0][0]["metadata"] if parts else None  # the whole document keeps the front matter's XMP

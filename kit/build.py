@@ -181,7 +181,8 @@ class Planner:
                         self.base_url(course), f"{session.number}-")
 
     def worksheet_session(self, course: m.Course, session: m.Session) -> Document:
-        html = render_template(self.env, "worksheet-session.html", ws=worksheet_view(session, self.dates(course)[session.number]),
+        ws = worksheet_view(session, self.dates(course)[session.number])
+        html = render_template(self.env, "worksheet-session.html", ws=ws,
                                course_title=course.title, language=course.language)
         return Document(f"{course.slug}/sessions/{session.stem}-worksheet.pdf", html,
                         self.base_url(course), f"{session.number}-")
@@ -268,7 +269,7 @@ def _build(kit_root: Path, out: Path, options: BuildOptions, cache,
 
         renderer.expect(sum(2 * len(s) + 3 for _, _, _, s, _ in plans))  # sessions' guides and sheets, intro, fronts
         pending = []
-        for course, resources, guides, sheets, sheet_front in plans:
+        for _, resources, guides, sheets, sheet_front in plans:
             pending.append((
                 [renderer.submit(job(d, "guide.css", resources)) for d in guides],
                 [renderer.submit(job(d, "worksheet.css", resources)) for d in sheets],

@@ -56,7 +56,7 @@ class KitFetcher(URLFetcher):
             return self._fetch(str(url), headers)
         except RefusedResource:
             raise
-        except Exception as exc:  # a malformed URL, an unreadable file: refused, never a traceback
+        except Exception as exc:  # noqa: BLE001 - a malformed URL, an unreadable file: refused, never a traceback
             raise RefusedResource(f"refused resource {_shorten(url)}: {exc}") from None
 
     def _fetch(self, url: str, headers):

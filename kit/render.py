@@ -399,7 +399,7 @@ def _check_binop(operator: str, left, right) -> None:
         _percent_size(left, right)
 
 
-def _lipsum(n=5, html=True, min=20, max=100):  # Jinja's own argument names
+def _lipsum(n=5, html=True, min=20, max=100):  # noqa: A002 - Jinja's own argument names
     for value in (n, min, max):
         _number(value, "an argument of lipsum")
     if isinstance(n, int) and isinstance(max, int):
@@ -442,7 +442,7 @@ class _Generator(CodeGenerator):
         super()._output_child_post(node, frame, finalize)
         self.write(")")
 
-    def visit_For(self, node, frame) -> None:
+    def visit_For(self, node, frame) -> None:  # noqa: N802 - Jinja's visitor names
         self._loop_iterables.add(id(node.iter))
         super().visit_For(node, frame)
 
@@ -454,7 +454,7 @@ class _Generator(CodeGenerator):
             return None
         return super().visit(node, *args, **kwargs)
 
-    def visit_Concat(self, node, frame) -> None:
+    def visit_Concat(self, node, frame) -> None:  # noqa: N802 - Jinja's visitor names
         if frame.eval_ctx.volatile:
             join = "(markup_join if context.eval_ctx.volatile else str_join)"
         elif frame.eval_ctx.autoescape:
@@ -507,7 +507,7 @@ class KitSandbox(ImmutableSandboxedEnvironment):
                     check(args[skip - 1], args[skip:], kwargs)
             return _checked(function(*args, **kwargs))
 
-        guarded.kit_guarded = True
+        guarded.kit_guarded = True  # type: ignore[attr-defined]
         return guarded
 
     # time and output
@@ -652,6 +652,7 @@ def render_template(env: KitSandbox, name: str, **context) -> str:
 def stylesheet(env: jinja2.Environment, name: str) -> str:
     """The raw text of a stylesheet, found like a template (the kit's first)."""
     try:
+        assert env.loader is not None
         source, _, _ = env.loader.get_source(env, name)
     except jinja2.TemplateNotFound:
         raise KitError(f"stylesheet not found: templates/{name}") from None

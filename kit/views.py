@@ -162,7 +162,9 @@ def introduction(text: str) -> Introduction:
     introduction's top headings are lifted out here and printed by the template as the
     front matter's h1 and h2 (and so as bookmarks); what lies under them stays Markdown.
     """
-    title, sections, heading, body, fence = "", [], "", [], ""
+    title, heading, fence = "", "", ""
+    sections: list[IntroSection] = []
+    body: list[str] = []
     for line in text.splitlines():
         stripped = line.lstrip()
         if fence:

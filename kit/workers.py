@@ -82,7 +82,7 @@ def _serve(conn: Connection, limit: int, preload: list[str]) -> None:
             conn.send(answer)
         except OSError:  # the building process is gone: nobody to answer
             return
-        except Exception:  # an exception that cannot be pickled: its text instead
+        except Exception:  # noqa: BLE001 - an exception that cannot be pickled: its text instead
             try:
                 conn.send((ticket, False, RuntimeError(traceback.format_exc())))
             except OSError:
