@@ -13,17 +13,19 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from kit.errors import KitError, Problem, Problems
 from kit.loader import MODULE_RE, load_kit
-from kit.parse import (ATTRS_RE, Node, TextProblem, build_tree, decode,
+from kit.parse import (ATTRS_RE, MAX_MODULE_BYTES, Node, TextProblem, build_tree, decode,
                        parse_module, split_front_matter)
 from kit.yamlload import YamlProblem, load_yaml
 
 BOM = b"\xef\xbb\xbf"
+MAX_STORY_BYTES = MAX_MODULE_BYTES  # a module holds at most this much, and so can a story
 LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
@@ -44,8 +46,10 @@ def find_module(root: Path, session: str, course: str | None = None) -> ModuleRe
     Without `course`, the kit must have exactly one course.
     """
     candidate = Path(session)
-    if candidate.suffix == ".md" and candidate.is_file():
-        path = candidate.resolve()
+    if candidate.suffix == ".md" and (candidate.is_file() or candidate.is_symlink()):
+        # The kit is the folder the path names, not where its links lead: add_anecdote then
+        # refuses a module that is a link or lies outside that kit's content/ folder.
+        path = Path(os.path.abspath(candidate))
         match = MODULE_RE.match(path.name)
         if not match or path.parent.parent.name != "content":
             raise KitError(f"{session}: not a session module: it must be content/<course>/NN-slug.md "
@@ -106,7 +110,76 @@ def _one_line(what: str, value: str) -> str:
     value = value.strip()
     if "\n" in value or "\r" in value:
         raise KitError(f"the anecdote's {what} must be one line")
+    if "\x00" in value:
+        raise KitError(f"the anecdote's {what} contains a NUL character")
+    if not _encodable(value):
+        raise KitError(f"the anecdote's {what} is not valid UTF-8")
     return value
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")  # lone surrogates: bytes the terminal or a file could not decode
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def story_text(story: str | bytes) -> str:
+    """The story as text: UTF-8 (a byte-order mark allowed), at most 1 MiB, no NUL. Raises KitError.
+
+    Bytes (a file or standard input read as they are) are decoded here; text that came
+    decoded with undecodable bytes kept as surrogates is refused the same way."""
+    if isinstance(story, (bytes, bytearray)):
+        data = bytes(story)
+        if len(data) > MAX_STORY_BYTES:
+            raise KitError(f"the story is larger than 1 MiB ({len(data):,} bytes or more); "
+                           "a module holds at most 1 MiB")
+        data = data[len(BOM):] if data.startswith(BOM) else data
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise KitError(f"the story is not valid UTF-8 (byte 0x{data[exc.start]:02x} on its line "
+                           f"{line}); save it as UTF-8") from None
+    else:
+        text = story
+        if not _encodable(text):
+            raise KitError("the story is not valid UTF-8; save it as UTF-8")
+        size = len(text.encode("utf-8"))
+        if size > MAX_STORY_BYTES:
+            raise KitError(f"the story is larger than 1 MiB ({size:,} bytes); a module holds at most 1 MiB")
+    if "\x00" in text:
+        line = text[: text.index("\x00")].replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
+        raise KitError(f"the story contains a NUL character (on its line {line})")
+    return text
+
+
+def writable_module(ref: ModuleRef) -> None:
+    """Raise KitError unless `ref.path` is a module file that add_anecdote may replace: a
+    regular file, not a symbolic link, inside the kit's content/ folder (after following the
+    links of its folders), and writable by the user."""
+    path = ref.path
+    shown = str(path.relative_to(ref.root)) if path.is_relative_to(ref.root) else str(path)
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        raise KitError(f"{shown}: cannot read the module: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise KitError(f"{shown}: the module is a symbolic link; kit writes only to module files "
+                       "inside the kit, never through a link. Nothing was changed")
+    try:
+        inside = path.resolve().is_relative_to((ref.root / "content").resolve())
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        raise KitError(f"{shown}: the module lies outside the kit's content/ folder (after following "
+                       "links); nothing was changed")
+    if not stat.S_ISREG(info.st_mode):
+        raise KitError(f"{shown}: not a regular file; nothing was changed")
+    if not os.access(path, os.W_OK) or not info.st_mode & 0o222:
+        raise KitError(f"{shown}: the module is read-only; make it writable (chmod u+w) to add to it. "
+                       "Nothing was changed")
 
 
 def anecdote_lines(title: str, story: str, point: str = "", source: str = "",
@@ -177,6 +250,7 @@ def add_anecdote(ref: ModuleRef, segment: str, title: str, story: str, point: st
     """Insert an anecdote at the end of `segment` of the module `ref`. Raises KitError."""
     path = ref.path
     rel = str(path.relative_to(ref.root)) if path.is_relative_to(ref.root) else str(path)
+    story = story_text(story)
     title = _one_line("title", title)
     if not title:
         raise KitError("the anecdote needs a title (--title)")
@@ -187,7 +261,11 @@ def add_anecdote(ref: ModuleRef, segment: str, title: str, story: str, point: st
                        "or in your editor")
     block = anecdote_lines(title, story, point, source, retell)
 
-    data = path.read_bytes()
+    writable_module(ref)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise KitError(f"{rel}: cannot read the module: {exc.strerror or exc}") from None
     try:
         decoded = decode(data)
     except TextProblem as problem:
@@ -230,7 +308,12 @@ def add_anecdote(ref: ModuleRef, segment: str, title: str, story: str, point: st
 
     # Parse the result: it must be as valid as before, with the anecdote where it belongs.
     fence_line = last + 2
-    errors, session = _module_problems(decode(new_data), ref, rel, context)
+    try:
+        new_text = decode(new_data)
+    except TextProblem as problem:  # the module would grow past 1 MiB
+        raise KitError([Problem(rel, problem.line, 1, "error", f"with the anecdote, the {problem.message}; "
+                                "the module was not changed")]) from None
+    errors, session = _module_problems(new_text, ref, rel, context)
     found = None
     if session is not None and index < len(session.segments):
         found = next((b for b in session.segments[index].blocks
@@ -241,7 +324,11 @@ def add_anecdote(ref: ModuleRef, segment: str, title: str, story: str, point: st
         raise KitError(errors + [Problem(rel, fence_line, 1, "error",
                                          "the anecdote could not be added cleanly; "
                                          "the module was not changed")])
-    write_atomic(path, new_data)
+    writable_module(ref)  # again: the checks above read the whole kit, which takes a moment
+    try:
+        write_atomic(path, new_data)
+    except OSError as exc:
+        raise KitError(f"{rel}: cannot write the module: {exc.strerror or exc}; it was not changed") from None
     return Added(path, fence_line, titles[index])
 
 

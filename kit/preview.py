@@ -14,7 +14,10 @@ lines instead; the page reloads (and recovers) when they are fixed.
 
 Resources (images, stylesheets) are served from `/__files/`, and only when they
 resolve inside the kit's content/ or templates/ folder: everything else is a 404.
-The server listens on 127.0.0.1 only. No WeasyPrint here; nothing is printed.
+The server listens on 127.0.0.1 only, and answers only requests addressed to this
+machine by name (`Host: 127.0.0.1`, `localhost` or `[::1]`, with or without the
+server's port): a page of another site whose name was made to point at 127.0.0.1
+(DNS rebinding) gets an empty 421. No WeasyPrint here; nothing is printed.
 """
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 FILES = "/__files/"           # resources: /__files/content/<course>/img.png, /__files/templates/...
 RELOAD = "/__reload"          # long poll: {"generation": N, "instance": "..."}
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")  # the Host headers answered
 LONG_POLL_SECONDS = 20.0      # how long /__reload?since=N waits for a change before answering
 WATCH_DEBOUNCE_MS = 800       # watchfiles groups a burst of saves into one change
 
@@ -401,7 +405,23 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:  # noqa: N802
         self.do_GET(head=True)
 
+    def _addressed_here(self) -> bool:
+        """True when the one Host header names this machine (see LOCAL_HOSTS), with no port
+        or the server's own: a browser sends the name the page was loaded from, so another
+        site's name resolved to 127.0.0.1 (DNS rebinding) is not answered."""
+        hosts = self.headers.get_all("Host") or []
+        if len(hosts) != 1:
+            return False
+        host = hosts[0].strip().lower()
+        port = str(self.server.server_address[1])
+        return host in LOCAL_HOSTS or any(host == f"{name}:{port}" for name in LOCAL_HOSTS)
+
     def do_GET(self, head: bool = False) -> None:  # noqa: N802
+        if not self._addressed_here():
+            if self.log:
+                self.log(f"refused a request for another host: {self.headers.get('Host')!r}")
+            self.close_connection = True
+            return self._send(421, b"", "text/plain; charset=utf-8", head)
         raw = urlsplit(self.path)
         path = unquote(raw.path)  # decoded once: '%252e' stays the name '%2e', not '..'
         if self.log:

@@ -1,5 +1,6 @@
 """`kit add anecdote`: one block inserted, every other byte kept."""
 import os
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -7,7 +8,7 @@ from click.testing import CliRunner
 from kit import cli
 from kit.check import check_kit_dir
 from kit.cli import main
-from kit.edit import add_anecdote, find_module, split_lines
+from kit.edit import ModuleRef, add_anecdote, find_module, split_lines
 from kit.errors import KitError
 from kit.loader import load_kit
 
@@ -196,3 +197,157 @@ def test_cli_story_from_stdin_file_and_editor(tmp_path, monkeypatch):
                                        "--from-file", str(story)])
     assert result.exit_code == 1 and "the segments are: 'Recap'" in result.output
     assert "Traceback" not in result.output
+
+
+# --- hostile stories and module files: a clear error, and the module as it was -------------
+
+@pytest.mark.parametrize("story, error", [
+    ("Before.\nA NUL \x00 here.", r"the story contains a NUL character \(on its line 2\)"),
+    ("x" * (1024 * 1024 + 1), "the story is larger than 1 MiB"),
+    ("é" * (512 * 1024 + 1), "the story is larger than 1 MiB"),  # counted in bytes, not characters
+    ("Bad byte \udcff from a latin-1 file", "the story is not valid UTF-8"),
+    (b"Latin-1: caf\xe9\n", r"the story is not valid UTF-8 \(byte 0xe9 on its line 1\)"),
+    (b"One\nTwo \x00\n", r"NUL character \(on its line 2\)"),
+    (b"y" * (1024 * 1024 + 1), "the story is larger than 1 MiB"),
+])
+def test_a_story_with_a_nul_too_large_or_not_utf8_is_refused(tmp_path, story, error):
+    root = write_kit(tmp_path / "kit")
+    before = (root / MODULE_PATH).read_bytes()
+    with pytest.raises(KitError, match=error):
+        add_anecdote(find_module(root, "1"), "Recap", "T", story)
+    assert (root / MODULE_PATH).read_bytes() == before
+
+
+def test_a_story_given_as_utf8_bytes_is_added(tmp_path):
+    root = write_kit(tmp_path / "kit")
+    add_anecdote(find_module(root, "1"), "Recap", "Bytes", b"\xef\xbb\xbfCaf\xc3\xa9 story.\n")
+    assert [a.story for a in anecdotes(root, "Recap") if a.title == "Bytes"] == ["Café story."]
+
+
+@pytest.mark.parametrize("field", ["title", "point", "source", "retell"])
+@pytest.mark.parametrize("value, error", [("a\x00b", "contains a NUL character"),
+                                          ("a\udcffb", "is not valid UTF-8")])
+def test_a_field_with_a_nul_or_an_undecodable_byte_is_refused(tmp_path, field, value, error):
+    root = write_kit(tmp_path / "kit")
+    before = (root / MODULE_PATH).read_bytes()
+    fields = {"title": "T", field: value}
+    with pytest.raises(KitError, match=f"the anecdote's {field} {error}"):
+        add_anecdote(find_module(root, "1"), "Recap", fields.pop("title"), "Story.", **fields)
+    assert (root / MODULE_PATH).read_bytes() == before
+
+
+def test_a_story_that_would_grow_the_module_past_1_mib_is_refused(tmp_path):
+    padding = "Padding line of the overview.\n" * ((1024 * 1024 - 4096) // 30)
+    text = MODULE.replace("FAC-OVERVIEW of the session.\n", "FAC-OVERVIEW of the session.\n\n" + padding)
+    root = write_kit(tmp_path / "kit", {MODULE_PATH: text})
+    before = (root / MODULE_PATH).read_bytes()
+    assert len(before) < 1024 * 1024
+    with pytest.raises(KitError, match="with the anecdote, the file is larger than 1 MiB"):
+        add_anecdote(find_module(root, "1"), "Recap", "T", "A long story. " * 800)
+    assert (root / MODULE_PATH).read_bytes() == before
+
+
+@pytest.mark.parametrize("how", ["path", "number"])
+def test_a_module_that_is_a_symbolic_link_is_never_written_through(tmp_path, how):
+    outside = tmp_path / "elsewhere" / "01-fixture.md"
+    outside.parent.mkdir()
+    outside.write_text(MODULE, encoding="utf-8")
+    root = write_kit(tmp_path / "kit", {MODULE_PATH: None})
+    link = root / MODULE_PATH
+    link.symlink_to(outside)
+    session = str(link) if how == "path" else "1"
+    with pytest.raises(KitError, match="01-fixture.md: the module is a symbolic link"):
+        add_anecdote(find_module(root, session), "Recap", "T", "Story.")
+    assert outside.read_text(encoding="utf-8") == MODULE
+    assert link.is_symlink() and os.readlink(link) == str(outside)
+    assert sorted(p.name for p in link.parent.iterdir()) == ["01-fixture.md", "course.yaml"]
+
+
+def test_a_module_path_through_a_linked_folder_outside_the_content_is_refused(tmp_path):
+    # content/fixture is a link to a course folder in another place: its modules are not the kit's.
+    other = write_kit(tmp_path / "other")
+    root = write_kit(tmp_path / "kit", defaults=False, files={"content/.keep": ""})
+    (root / "content/fixture").symlink_to(other / "content/fixture")
+    before = (other / MODULE_PATH).read_bytes()
+    ref = find_module(root, str(root / MODULE_PATH))
+    assert ref.root == root
+    with pytest.raises(KitError, match="lies outside the kit's content/ folder"):
+        add_anecdote(ref, "Recap", "T", "Story.")
+    assert (other / MODULE_PATH).read_bytes() == before
+
+
+def test_a_read_only_module_is_not_replaced(tmp_path):
+    root = write_kit(tmp_path / "kit")
+    path = root / MODULE_PATH
+    before, inode = path.read_bytes(), path.stat().st_ino
+    os.chmod(path, 0o444)
+    try:
+        with pytest.raises(KitError, match="01-fixture.md: the module is read-only"):
+            add_anecdote(find_module(root, "1"), "Recap", "T", "Story.")
+        assert path.read_bytes() == before and path.stat().st_ino == inode
+        assert path.stat().st_mode & 0o777 == 0o444
+    finally:
+        os.chmod(path, 0o644)
+
+
+def test_a_module_the_user_may_not_write_is_not_replaced(tmp_path, monkeypatch):
+    # The user lacks write access although the file has write bits (another owner, say).
+    root = write_kit(tmp_path / "kit")
+    path = root / MODULE_PATH
+    before, inode = path.read_bytes(), path.stat().st_ino
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if mode & os.W_OK and Path(p) == path
+                        else real_access(p, mode, **kw))
+    with pytest.raises(KitError, match="the module is read-only"):
+        add_anecdote(find_module(root, "1"), "Recap", "T", "Story.")
+    assert path.read_bytes() == before and path.stat().st_ino == inode
+
+
+def test_a_module_that_is_not_a_regular_file_is_refused(tmp_path):
+    # A folder with a module's name (a FIFO would do too, but reading one blocks a broken test).
+    root = write_kit(tmp_path / "kit")
+    folder = root / "content/fixture/02-folder.md"
+    folder.mkdir()
+    ref = ModuleRef(root, "fixture", folder, 2, "folder")
+    with pytest.raises(KitError, match="02-folder.md: not a regular file"):
+        add_anecdote(ref, "Recap", "T", "Story.")
+    assert folder.is_dir() and not list(folder.iterdir())
+
+
+def test_cli_reports_hostile_stories_and_modules_without_a_traceback(tmp_path, monkeypatch):
+    root = write_kit(tmp_path / "kit")
+    monkeypatch.chdir(root)
+    before = (root / MODULE_PATH).read_bytes()
+    args = ["add", "anecdote", "1", "--segment", "Recap", "--title", "T"]
+    latin = tmp_path / "latin1.md"
+    latin.write_bytes(b"Caf\xe9.\n")
+    big = tmp_path / "big.md"
+    big.write_bytes(b"z" * (2 * 1024 * 1024))
+    runs = {
+        "stdin NUL": (CliRunner().invoke(main, args, input=b"A \x00 story.\n"), "NUL character"),
+        "stdin latin-1": (CliRunner().invoke(main, args, input=b"Caf\xe9.\n"), "not valid UTF-8 (byte 0xe9"),
+        "file latin-1": (CliRunner().invoke(main, args + ["--from-file", str(latin)]), "not valid UTF-8"),
+        "file too big": (CliRunner().invoke(main, args + ["--from-file", str(big)]), "larger than 1 MiB"),
+    }
+    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
+
+    def editor_saves_latin1(text, **kwargs):
+        raise UnicodeDecodeError("utf-8", b"\xe9", 0, 1, "invalid continuation byte")
+    monkeypatch.setattr(cli.click, "edit", editor_saves_latin1)
+    runs["editor latin-1"] = (CliRunner().invoke(main, args), "not valid UTF-8")
+    for name, (result, message) in runs.items():
+        assert result.exit_code == 1, (name, result.output)
+        assert message in result.output, (name, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (name, result.exc_info)
+        assert "Traceback" not in result.output
+    assert (root / MODULE_PATH).read_bytes() == before
+
+    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: False)
+    os.chmod(root / MODULE_PATH, 0o444)
+    try:
+        result = CliRunner().invoke(main, args, input="A story.\n")
+    finally:
+        os.chmod(root / MODULE_PATH, 0o644)
+    assert result.exit_code == 1 and result.output.startswith(f"{MODULE_PATH}: the module is read-only"), \
+        result.output
+    assert (root / MODULE_PATH).read_bytes() == before

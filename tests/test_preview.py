@@ -185,6 +185,68 @@ def test_paths_that_escape_the_kit_or_its_folders_are_404(server, path):
     assert "SECRET" not in body and "root:" not in body
 
 
+# --- the Host header: DNS rebinding ---------------------------------------------------------
+
+def port_of(server: PreviewServer) -> int:
+    return int(server.url.rsplit(":", 1)[1].strip("/"))
+
+
+def raw_request(server: PreviewServer, lines: list[str]) -> tuple[int, dict, bytes]:
+    """Send the request `lines` as they are, read the whole answer (the server closes)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port_of(server)), timeout=60) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+def with_host(server: PreviewServer, host: str | None, path: str, method: str = "GET") -> tuple[int, bytes]:
+    request = [f"{method} {path} HTTP/1.1", "Connection: close"] + ([f"Host: {host}"] if host is not None else [])
+    status, _, body = raw_request(server, request)
+    return status, body
+
+
+ANSWERED_PATHS = ["/", GUIDE, SHEET, "/fixture/guide.html", "/__reload",
+                  "/__files/content/fixture/images/dot.png", "/nope.html"]
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1.evil.example",
+                                  "localhost.evil.example:{port}", "127.0.0.1:1", "localhost:{other}",
+                                  "[::1]:{other}", "127.0.0.2:{port}", "0.0.0.0:{port}", "", "localhost.",
+                                  "127.0.0.1:{port}@evil.example", "evil.example#127.0.0.1:{port}"])
+def test_a_request_for_another_host_is_refused_with_no_content(server, host):
+    port = port_of(server)
+    host = host.format(port=port, other=port + 1)
+    for path in ANSWERED_PATHS:
+        for method in ("GET", "HEAD"):
+            status, body = with_host(server, host, path, method)
+            assert (status, body) == (421, b""), (host, path, method)
+
+
+def test_a_request_without_a_host_or_with_two_is_refused(server):
+    port = port_of(server)
+    assert with_host(server, None, GUIDE) == (421, b"")
+    status, _, body = raw_request(server, [f"GET {GUIDE} HTTP/1.0"])  # HTTP/1.0 may leave Host out
+    assert (status, body) == (421, b"")
+    status, _, body = raw_request(server, [f"GET {GUIDE} HTTP/1.1", f"Host: 127.0.0.1:{port}",
+                                           "Host: evil.example", "Connection: close"])
+    assert (status, body) == (421, b"")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.1:{port}", "localhost", "localhost:{port}",
+                                  "LocalHost:{port}", "[::1]", "[::1]:{port}"])
+def test_a_request_for_this_machine_is_answered(server, host):
+    status, body = with_host(server, host.format(port=port_of(server)), GUIDE)
+    assert status == 200
+    assert b"FAC-TALKING-POINT" in body
+
+
 # --- live reload and errors -----------------------------------------------------------------
 
 def test_an_edit_moves_the_generation_on_and_the_page_shows_the_new_text(live):
