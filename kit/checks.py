@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Callable
 
 from kit import model as m
-from kit.markdown import html_tags, url_scheme
+from kit.links import url_scheme
+from kit.markdown import html_tags
 
 CHECK_EVERY = 15  # minutes
 Warn = Callable[[str, int, str], None]
@@ -76,12 +77,12 @@ def check_session(course: m.Course, session: m.Session, warn: Warn) -> None:
     for item in session.prework:
         if item.minutes is None:
             warn(path, item.src.line, f"pre-work '{item.title}' has no minutes")
-        if item.url and not item.url.startswith("https://"):
+        if url_scheme(item.url) == "http":  # other schemes are refused while loading (kit.links)
             warn(path, item.src.line, f"pre-work link is not https: {item.url}")
         if not item.url:
             warn(path, item.src.line, f"pre-work '{item.title}' has no url")
     for res in session.resources:
-        if res.url and not res.url.startswith("https://"):
+        if url_scheme(res.url) == "http":
             warn(path, res.src.line, f"resource link is not https: {res.url}")
     if not session.blocks("question", "misconception"):
         warn(path, 1, "the session anticipates no questions: add 'question' or 'misconception' blocks")
@@ -104,7 +105,7 @@ def check_session(course: m.Course, session: m.Session, warn: Warn) -> None:
                 elif not alt.strip():
                     warn(path, line, "an image has no alt text: write it between the brackets ![...](...)")
             for url in hrefs:
-                if url_scheme(url) == "http":  # other schemes are the sanitiser's (a loader warning)
+                if url_scheme(url) == "http":  # other schemes are loader errors (kit.links)
                     warn(path, line, f"link is not https: {url}")
 
 

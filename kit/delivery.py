@@ -7,7 +7,6 @@ real date and the clock times of its run of show; the content is not forked.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,10 @@ from kit.loader import load_yaml_file
 from kit.model import wall_clock
 from kit.schema import Choice, List, Str, check_mapping
 
+
+# Modules are numbered with two digits, so a course has at most 100 sessions; with a week
+# for each and one for each skipped week, that is how far a delivery's dates can run.
+MAX_SESSIONS = 100
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 TIME_RE = r"([01]?\d|2[0-3]):[0-5]\d"
@@ -50,11 +53,13 @@ class Delivery:
     def dates(self, count: int) -> list[dt.date]:
         """The date of each of `count` sessions: weekly from first_date; a week that holds
         a `skip` date is skipped (the session moves to the next week)."""
-        dates, day = [], self.first_date
+        skipped = {s.isocalendar()[:2] for s in self.skip}
+        dates: list[dt.date] = []
+        day = self.first_date
         while len(dates) < count:
-            if not any(day.isocalendar()[:2] == s.isocalendar()[:2] for s in self.skip):
+            if day.isocalendar()[:2] not in skipped:
                 dates.append(day)
-            day += dt.timedelta(days=7)
+            day += dt.timedelta(days=7)  # load_delivery made sure this stays before the year 10000
         return dates
 
 
@@ -106,11 +111,17 @@ def load_delivery(path: Path, problems: Problems) -> Delivery | None:
     skips = tuple(d for d in (_date(s, line, "skip", report) for s, line in zip(clean["skip"], skip_lines)) if d)
     if first is None:
         return None
+    first_week = tuple(first.isocalendar()[:2])
+    weeks = MAX_SESSIONS - 1 + len({w for w in (tuple(s.isocalendar()[:2]) for s in skips) if w >= first_week})
+    if first.toordinal() + 7 * weeks > dt.date.max.toordinal():
+        report(lines.get("first_date", 1), f"first_date {first.isoformat()} is too late: weekly sessions from "
+                                           "then on would run past the year 9999")
+        return None
     weekday = clean["weekday"] or WEEKDAYS[first.weekday()]
     if WEEKDAYS[first.weekday()] != weekday:
         report(lines.get("weekday", 1), f"first_date {first.isoformat()} is a "
                                         f"{WEEKDAYS[first.weekday()].capitalize()}, not a {weekday.capitalize()}")
         return None
-    hours, minutes = (int(x) for x in re.fullmatch(TIME_RE, clean["start"]).group(0).split(":"))
+    hours, minutes = (int(x) for x in clean["start"].split(":"))  # it matched TIME_RE
     return Delivery(clean["cohort"], clean["facilitator"], clean["room"], first, weekday,
                     hours * 60 + minutes, skips, str(path))

@@ -75,8 +75,9 @@ def find_module(root: Path, session: str, course: str | None = None) -> ModuleRe
         if match and path.is_file():
             modules.append((path, int(match.group(1)), match.group(2)))
     key = session.strip()
+    wanted = int(key) if key.isascii() and key.isdigit() and len(key) <= 3 else None  # '3', '03', '003'
     for path, number, slug in modules:
-        if key in (slug, path.stem, path.name) or (key.isdigit() and int(key) == number):
+        if key in (slug, path.stem, path.name) or wanted == number:
             return ModuleRef(root, course, path, number, slug)
     names = ", ".join(p.stem for p, _, _ in modules) or "none"
     raise KitError(f"no session '{session}' in course '{course}'; sessions: {names}")

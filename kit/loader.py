@@ -5,8 +5,10 @@ the model and all problems (errors and warnings); callers decide what stops.
 """
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
+import html
 import os
 import re
 from dataclasses import dataclass
@@ -16,8 +18,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 from kit import model as m
 from kit import orgs
 from kit.errors import KitError, Problems
-from kit.markdown import (MAX_BRACKET_WORK, MAX_NESTING, bracket_work, dropped_html, image_sources, nesting,
-                          url_scheme)
+from kit.imagesize import image_file_problem
+from kit.links import link_problem, url_scheme
+from kit.markdown import (MAX_BRACKET_WORK, MAX_NESTING, bracket_work, dropped_html, image_sources, link_targets,
+                          links_lost, nesting)
+from kit.markdown import MAX_ELEMENTS, element_count, layout_problem
 from kit.parse import MAX_MODULE_BYTES, TextProblem, decode, parse_module
 from kit.schema import COURSE, check_mapping
 from kit.yamlload import YamlProblem, load_yaml
@@ -125,7 +130,8 @@ def image_problem(src: str, folder: Path, root: Path) -> str | None:
         except ValueError:
             shown = target
         return f"image '{name}' not found: there is no file {shown}"
-    return None
+    # Its size, from the header, before the PDF engine decodes it whole.
+    return image_file_problem(target, name, tuple(r.resolve() for r in resource_roots(root)))
 
 
 def _texts(obj, line: int):
@@ -154,11 +160,104 @@ def line_of(lines: list[str], needles: list[str], start: int) -> int:
     return start
 
 
+class LinkPlaces:
+    """Finds the line of each refused link in a file's source.
+
+    The HTML parser hands a link's address over decoded, while the source may spell it
+    with entities, percent escapes or a tab: it is looked for in the source as written
+    and with its entities decoded and tabs expanded. Links to the same address get
+    successive places. Searching is done on the whole text at once (str.find), within
+    the lines the link's text may cover, so that thousands of links stay quick.
+    """
+    SLACK = 1000  # lines past a text's own that its fields may spread over
+    MAX_MISSES = 100  # links not found anywhere: after these, the text's first line is used
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        self._views: list[tuple[str, list[int]]] | None = None
+        self.cursor: dict = {}  # (view, needle, first line) -> where to look from
+        self.used: dict = {}    # (line, form) -> links already placed there
+        self.misses = 0
+
+    def _view_list(self) -> list[tuple[str, list[int]]]:
+        if self._views is None:
+            raw = [line.lower() for line in self.lines]
+            decoded = [html.unescape(line).replace("\n", " ").lower() for line in self.lines]
+            expanded = [line.expandtabs(4) for line in decoded]  # Markdown turns tabs into spaces
+            self._views = []
+            for view in (raw, decoded, expanded):
+                starts, offset = [], 0
+                for line in view:
+                    starts.append(offset)
+                    offset += len(line) + 1
+                starts.append(offset)
+                self._views.append(("\n".join(view), starts))
+        return self._views
+
+    def line(self, url: str | None, start: int, text_lines: int) -> int:
+        url = (url or "").strip()
+        if url:
+            forms = [f.lower() for f in dict.fromkeys([url, unquote(url), url.split("\n")[0].strip()]) if f]
+            needles = [(f"{edge}{form}", form) for form in forms for edge in ("(", "<", '"', "'", "=", ": ")]
+            needles += [(form, form) for form in forms]
+        else:
+            needles = [(needle, needle) for needle in ("]()", "](<>)", 'href=""', "href=''", "href>", "href ")]
+        first = min(max(start, 1) - 1, len(self.lines))
+        last = min(first + text_lines + self.SLACK, len(self.lines))
+        if self.misses >= self.MAX_MISSES:
+            return start
+        views = self._view_list()
+        for needle, form in needles:
+            found = [line for index in range(len(views))
+                     if (line := self._free(index, needle, form, first, last)) is not None]
+            if found:  # the first free place in any spelling
+                line = min(found)
+                self.used[(line, form)] = self.used.get((line, form), 0) + 1
+                return line + 1
+        self.misses += 1
+        return start
+
+    def _free(self, index: int, needle: str, form: str, first: int, last: int) -> int | None:
+        """The first line (0-based) from `first` to `last` where view `index` has `needle`
+        and the line has a place for `form` not yet given to a link."""
+        view, starts = self._view_list()[index]
+        key = (index, needle, first)
+        at = max(starts[first], self.cursor.get(key, 0))
+        while (at := view.find(needle, at, starts[last])) >= 0:
+            line = bisect.bisect_right(starts, at) - 1
+            self.cursor[key] = starts[line]  # no earlier line has a free place for this needle
+            if self.used.get((line, form), 0) < self._count(line, form):
+                return line
+            at = starts[line + 1]  # every place of this line is taken: the next line
+        return None
+
+    def _count(self, line: int, form: str) -> int:
+        """How many links to `form` line `line` (0-based) may hold."""
+        return max(view[starts[line]:starts[line + 1]].count(form) for view, starts in self._view_list())
+
+
+def check_links(text: str, start: int, places: LinkPlaces, path: Path, problems: Problems) -> None:
+    """An error for each link of `text` that the link rule (kit.links) refuses, at its line,
+    and for links the sanitiser would strip for a reason the rule did not see."""
+    refused = False
+    for url in link_targets(text):
+        message = link_problem(url)
+        if message:
+            refused = True
+            problems.error(path, places.line(url, start, text.count("\n") + 1), message)
+    if not refused and links_lost(text):
+        problems.error(path, start, "a link here loses its address when the HTML is cleaned (its raw HTML "
+                                    "is read differently); write it as [text](https://...)")
+
+
 def check_texts(texts, source: str, path: Path, folder: Path, root: Path, problems: Problems) -> None:
-    """Errors for images that cannot be used; warnings for raw HTML the sanitiser drops."""
+    """Errors for images that cannot be used and for links that may not be printed (kit.links);
+    warnings for raw HTML the sanitiser drops."""
     lines = source.split("\n")
     seen = set()
+    places = LinkPlaces(lines)
     total_work = 0
+    elements = 0  # of the HTML of every text so far
     for text, start in texts:
         depth, offset = nesting(text)
         if depth > MAX_NESTING:
@@ -172,8 +271,19 @@ def check_texts(texts, source: str, path: Path, folder: Path, root: Path, proble
             problems.error(path, start, "too many brackets that close far away or never ('[', '](' or "
                                         "'<'): Markdown would take minutes to read this text")
             return
+        layout = layout_problem(text)  # what the PDF engine could not lay out, or only very slowly
+        if layout:
+            problems.error(path, line_of(lines, [text.split("\n")[layout[0]].strip()[:80]], start), layout[1])
+            continue
+        elements += element_count(text)
+        if elements > MAX_ELEMENTS:
+            problems.error(path, start, f"the file's text makes more than {MAX_ELEMENTS:,} HTML elements "
+                                        "(paragraphs, list items, table cells...), which would take minutes "
+                                        "to print: split it into several sessions")
+            return
         try:
             images, dropped_parts = image_sources(text), dropped_html(text)
+            check_links(text, start, places, path, problems)
         except RecursionError:  # a shape of nesting that nesting() does not measure
             problems.error(path, start, "the Markdown is nested too deeply to be read")
             continue
@@ -326,8 +436,8 @@ def apply_profile(profile: orgs.Profile, courses: list[m.Course], slugs: list[st
 def outside_links(root: Path, problems: Problems) -> bool:
     """False when content/ or templates/ lead out of the kit: nothing is then read.
 
-    A file or folder inside templates/ that links out of the kit is an error too,
-    since templates and stylesheets are read from there.
+    A file or folder inside templates/ that links out of templates/ is an error too,
+    since templates and stylesheets are read only from there (kit.render refuses the same).
     """
     ok = True
     for name in RESOURCE_FOLDERS:
@@ -344,6 +454,9 @@ def outside_links(root: Path, problems: Problems) -> bool:
                     problems.error(Path(base) / entry, 1, "the file links to a place outside the kit; "
                                                           "it is not read")
                     ok = False
+                elif not inside(Path(base) / entry, templates):
+                    problems.error(Path(base) / entry, 1, "the file links out of templates/; templates "
+                                                          "and stylesheets are read only from templates/")
     return ok
 
 

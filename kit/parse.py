@@ -34,6 +34,15 @@ ANSWER_PARENTS = ("prompt", "question", "misconception", "check")
 # breaking slow (quadratic: minutes for a few thousand characters).
 MAX_TITLE = 160
 MAX_SAY = 600
+# Each block costs the PDF engine about 25 ms and a third of a MiB, and more than linearly
+# in a long document; the bundled sessions have under 40. A module over the limit is not
+# checked further nor built.
+MAX_BLOCKS = 500
+# Pre-work items and resources: each link is printed with a QR code (milliseconds each,
+# a fifth of a second for the longest links). Other lists of the front matter (objectives,
+# materials, preparation, think_about) are printed whole on the session's first pages.
+MAX_LINKS = 30
+MAX_ITEMS = 100
 
 Report = Callable[..., None]
 
@@ -170,7 +179,7 @@ class ModuleParser:
         if children and isinstance(children[0], tuple) and FIELD_RE.match(children[0][1]):
             while children and isinstance(children[0], tuple) and children[0][1].strip():
                 header.append(children.pop(0))
-        data: dict = LineDict()
+        data = LineDict()
         data.lines = {}
         if header:
             try:
@@ -178,7 +187,7 @@ class ModuleParser:
             except YamlProblem as problem:
                 self.report(problem.line, f"in the fields of '{node.kind}': {problem.message}")
                 loaded = None
-            if isinstance(loaded, dict):
+            if isinstance(loaded, LineDict):  # every mapping load_yaml makes
                 data = loaded
             elif loaded is not None:
                 self.report(header[0][0], f"the first lines of a '{node.kind}' block must be "
@@ -318,7 +327,8 @@ class ModuleParser:
             if not eq:
                 self.report(raw.line, f"heading attribute '{token}' must be key=value; valid keys: {valid}")
                 continue
-            data[key] = int(value) if re.fullmatch(r"-?\d+", value) else value
+            # A longer run of digits stays text: int() refuses past 4,300 of them.
+            data[key] = int(value) if re.fullmatch(r"-?\d{1,30}", value) else value
             data.lines[key] = raw.line
         clean = check_mapping(data, SEGMENT_ATTRS, raw.line, "",
                               lambda line, msg: self.report(line, "segment heading: " + msg))
@@ -362,9 +372,40 @@ class ModuleParser:
                             for p, line in zip(meta["preparation"], _item_lines(front, "preparation")))
         resources = tuple(m.Resource(r["title"], r["url"], src(line))
                           for r, line in zip(meta["resources"], _item_lines(front, "resources")))
+        self.lists(front, meta)
+        self.links(front, {"prework": prework, "resources": resources})
         return m.Session(number, slug, meta["title"], minutes, meta["objectives"], prework,
                          meta["materials"], preparation, meta["think_about"], resources,
                          _text(overview.children), tuple(segments), src(1))
+
+    def lists(self, front: dict, meta: dict) -> None:
+        """At most MAX_ITEMS in each list of the front matter, MAX_LINKS of links."""
+        for key in ("objectives", "materials", "preparation", "think_about", "prework", "resources"):
+            most = MAX_LINKS if key in ("prework", "resources") else MAX_ITEMS
+            if len(meta[key]) > most:
+                self.report(_item_lines(front, key)[most], f"'{key}' has {len(meta[key]):,} items; a session "
+                                                           f"may have at most {most}")
+
+    def links(self, front: dict, lists: dict[str, tuple]) -> None:
+        """Every link is printed with a QR code: each must be short enough for one (else
+        segno would fail while rendering)."""
+        for key, items in lists.items():
+            for index, item in enumerate(items[:MAX_LINKS]):
+                if item.url:
+                    from kit.qr import too_long  # segno only for modules with links
+
+                    problem = too_long(item.url)
+                    if problem:
+                        self.report(_field_line(front, key, index, "url", item.src.line), problem)
+
+
+def _field_line(front: dict, key: str, index: int, field_name: str, default: int) -> int:
+    """The line of `front[key][index][field_name]`; `default` when it has none."""
+    items = front.get(key) if isinstance(front, dict) else None
+    try:
+        return items[index].lines[field_name]  # type: ignore[index]  # not a list: the default
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return default
 
 
 def _item_lines(front: dict, key: str) -> list[int]:
@@ -401,4 +442,24 @@ def parse_module(text: str, path: str, number: int, slug: str, products: dict[st
         front.lines = {}
     parser = ModuleParser(path, products, report, warn)
     overview, raw_segments = build_tree(body, body_line, report)
-    return parser.session(number, slug, front, yaml_line, overview, raw_segments, default_minutes, front_ok)
+    blocks = _block_lines(overview, raw_segments)
+    session = parser.session(number, slug, front, yaml_line, overview, raw_segments, default_minutes, front_ok)
+    if len(blocks) > MAX_BLOCKS:
+        report(blocks[MAX_BLOCKS], f"the module has {len(blocks):,} blocks; a session may have at most "
+                                   f"{MAX_BLOCKS}, which already take the PDF engine about 15 seconds: split "
+                                   "it into several sessions")
+        return None
+    return session
+
+
+def _block_lines(overview: Node, segments: list[RawSegment]) -> list[int]:
+    """The opening line of every ':::' block of the module, nested ones too, in order."""
+    lines: list[int] = []
+    todo = [overview] + [segment.root for segment in segments]
+    while todo:  # not recursive: blocks may be nested hundreds deep
+        node = todo.pop()
+        for child in node.children:
+            if isinstance(child, Node):
+                lines.append(child.line)
+                todo.append(child)
+    return sorted(lines)

@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from kit import model as m
@@ -205,7 +205,7 @@ class Built:
     """The kit as loaded for one generation: either pages can be made, or `errors` says why not."""
     generation: int
     kit: m.Kit | None = None
-    planner: object = None
+    planner: Any = None  # a kit.build.Planner, imported only when pages are made
     warnings: list[Problem] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     pages: dict[str, tuple[int, str]] = field(default_factory=dict)  # path -> (status, html)
@@ -260,7 +260,7 @@ class Preview:
             return self._generation
 
     def _extra_signature(self) -> tuple:
-        sig = []
+        sig: list[object] = []
         for path in (self.org, self.delivery):
             try:
                 st = path.stat() if path else None
@@ -338,6 +338,7 @@ class Preview:
 
     def _page(self, built: Built, path: str) -> tuple[int, str]:
         gen, inst = built.generation, self.instance
+        assert built.kit is not None  # a Built without errors has its kit
         if path in ("/", "/index.html"):
             return 200, index_page(built.kit, built.warnings, gen, inst)
         parts = path.strip("/").split("/")
@@ -413,7 +414,7 @@ class _Handler(BaseHTTPRequestHandler):
         if len(hosts) != 1:
             return False
         host = hosts[0].strip().lower()
-        port = str(self.server.server_address[1])
+        port = str(self.server.server_address[1])  # type: ignore[index]  # an (address, port) pair here
         return host in LOCAL_HOSTS or any(host == f"{name}:{port}" for name in LOCAL_HOSTS)
 
     def do_GET(self, head: bool = False) -> None:  # noqa: N802

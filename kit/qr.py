@@ -47,6 +47,24 @@ def version() -> str:
     return f"segno {segno.__version__}/{ERROR_LEVEL}/{QUIET_ZONE}/masks"
 
 
+# What the largest QR code (version 40) holds at ERROR_LEVEL "m", in bytes: segno writes a
+# URL as ISO-8859-1 when it can, else as UTF-8 (its other modes only hold more).
+MAX_BYTES = 2331
+
+
+def too_long(url: str) -> str | None:
+    """Why `url` cannot be printed as a QR code; None when it can. Checked while loading,
+    so that segno never meets a link it cannot encode."""
+    try:
+        size = len(url.encode("iso-8859-1"))
+    except UnicodeEncodeError:
+        size = len(url.encode("utf-8", "surrogatepass"))
+    if size <= MAX_BYTES:
+        return None
+    return (f"the link is {size:,} bytes long, too long for a QR code (at most {MAX_BYTES:,}): "
+            "shorten it, e.g. leave out tracking parameters")
+
+
 def qr_svg(url: str) -> str:
     """The QR code of `url` as a standalone SVG document (a string, no XML declaration).
 

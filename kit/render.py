@@ -625,6 +625,7 @@ def environment(kit_root: Path | None) -> KitSandbox:
     )
     env.filters["md"] = render_markdown
     env.filters["mdi"] = lambda text: render_markdown(text, inline=True)
+    env.filters["href"] = _href
     env.guard_filters()
     return env
 
@@ -647,6 +648,15 @@ def render_template(env: KitSandbox, name: str, **context) -> str:
         raise KitError([_problem(env, name, exc)]) from None
     finally:
         env.end()
+
+
+def _href(url) -> str:
+    """An href as printed: the URL when kit.links allows it, else an anchor to nowhere.
+    The loader already refuses such URLs with their line; this is the second guard, so a
+    template cannot print a javascript: or file: link whatever reaches it."""
+    from kit.links import allowed_link
+
+    return url if isinstance(url, str) and allowed_link(url) else "#"
 
 
 def stylesheet(env: jinja2.Environment, name: str) -> str:

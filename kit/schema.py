@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from kit.links import link_problem
 from kit.yamlload import LineDict, LineList
 
 
@@ -20,6 +21,13 @@ class Str:
     pattern: str | None = None
     hint: str = ""
     name = "text"
+
+
+@dataclass(frozen=True)
+class Url(Str):
+    """Text that is printed as a link: it must pass the link rule (kit.links).
+    A refused value is reported and replaced by the default, so it never reaches a page."""
+    name = "link"
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,10 @@ def _describe(value: Any) -> str:
         return "nothing"
     if isinstance(value, bool):
         return f"'{str(value).lower()}'"
+    if isinstance(value, int) and value.bit_length() > 300:  # 90 digits and more; str() refuses past 4,300
+        return f"a number of about {value.bit_length() * 3 // 10:,} digits"
+    if isinstance(value, str) and len(value) > 60:  # a 5,000-digit 'number' is not quoted whole
+        return f"'{value[:40]}...' ({len(value):,} characters)"
     return f"'{value}'"
 
 
@@ -88,13 +100,19 @@ def check_value(value: Any, kind: Any, line: int, what: str, report: Report) -> 
             report(line, f"'{what}' must not be empty")
         if kind.pattern and text and not re.fullmatch(kind.pattern, text):
             report(line, f"'{what}' '{text}' is not valid{': ' + kind.hint if kind.hint else ''}")
+        if isinstance(kind, Url) and text:
+            problem = link_problem(text)  # the text as it is printed
+            if problem:
+                report(line, f"'{what}': {problem}")
+                return kind.default
         return text
     if isinstance(kind, Int):
         if isinstance(value, bool) or not isinstance(value, int):
             report(line, f"'{what}' must be a whole number, not {_describe(value)}")
             return kind.default
         if not kind.low <= value <= kind.high:
-            report(line, f"'{what}' must be between {kind.low} and {kind.high}, not {value}")
+            report(line, f"'{what}' must be between {kind.low} and {kind.high}, not "
+                         f"{value if value.bit_length() <= 300 else _describe(value)}")
             return kind.default
         return value
     if isinstance(kind, Bool):
@@ -178,7 +196,7 @@ COURSE = {
 
 PREWORK = {
     "title": Str(required=True),
-    "url": Str(),
+    "url": Url(),
     "minutes": Int(high=600),
     "kind": Choice(("video", "reading", "exercise"), required=True),
     "estimate": Bool(),
@@ -191,7 +209,7 @@ PREPARATION = {
 
 RESOURCE = {
     "title": Str(required=True),
-    "url": Str(),
+    "url": Url(),
 }
 
 SESSION = {
@@ -206,7 +224,7 @@ SESSION = {
 }
 
 # Fields of each block kind (the YAML lines right after a block's opening fence).
-BLOCK_FIELDS = {
+BLOCK_FIELDS: dict[str, dict[str, Any]] = {
     "note": {},
     "say": {},
     "anecdote": {"point": Str(), "source": Str(), "retell": Str()},

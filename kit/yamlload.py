@@ -9,10 +9,19 @@ value. Size, nesting and alias expansion are bounded.
 """
 from __future__ import annotations
 
+import re
+
 import yaml
 
 MAX_DEPTH = 40
 MAX_NODES = 20_000
+# Every number a kit holds is small (minutes, lines). A longer one is refused before it is
+# converted: Python will not turn more than 4,300 digits into an int, and YAML's base-60
+# form ('1:2:3:...') would build a number of any size by repeated multiplication.
+MAX_NUMBER_CHARS = 30
+# What a quoted YAML string can hold through its escapes but no file or page can:
+# NUL and lone surrogate halves (which cannot even be encoded as UTF-8).
+_NOT_TEXT_RE = re.compile("[\x00\ud800-\udfff]")
 
 
 class LineDict(dict):
@@ -49,7 +58,7 @@ class _Lines:
             return super().construct_object(node, deep)
         except (YamlProblem, yaml.YAMLError, RecursionError):
             raise
-        except Exception:
+        except Exception:  # noqa: BLE001 - a constructor fails with whatever its conversion raises
             # PyYAML's own constructors fail like this when a value does not fit its tag
             # ('!!int abc', '!!bool maybe', '!!timestamp x'): the kit's error, at its line.
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")
@@ -92,15 +101,28 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     return result
 
 
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
+    text = node.value if isinstance(node.value, str) else ""
+    if len(text) > MAX_NUMBER_CHARS:
+        raise YamlProblem(loader.node_line(node),
+                          f"a number of {len(text):,} characters is far too long (at most {MAX_NUMBER_CHARS}); "
+                          "put it in quotes if it is meant as text")
+    return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+
+
+INT_TAG = "tag:yaml.org,2002:int"
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+_Loader.add_constructor(INT_TAG, _construct_int)
 
+_LOADERS: tuple[type, ...]
 if getattr(yaml, "__with_libyaml__", False):
     class _FastLoader(_Lines, yaml.CSafeLoader):
         """libyaml's parser with the same constructors (and so the same values and lines)."""
 
     _FastLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
     _FastLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+    _FastLoader.add_constructor(INT_TAG, _construct_int)
     _LOADERS = (_FastLoader, _Loader)
 else:  # pragma: no cover - PyYAML built without libyaml
     _LOADERS = (_Loader,)
@@ -117,6 +139,11 @@ def _measure(node: yaml.Node, offset: int) -> None:
             return sizes[id(n)]
         sizes[id(n)] = MAX_NODES + 1  # a node met again while measuring it: a cycle
         total = 1
+        found = _NOT_TEXT_RE.search(n.value) if isinstance(n, yaml.ScalarNode) and isinstance(n.value, str) else None
+        if found:
+            raise YamlProblem(n.start_mark.line + 1 + offset,
+                              f"the text holds the character U+{ord(found.group(0)):04X} (written as an escape such "
+                              "as '\\0' or '\\ud800'), which cannot be printed")
         if isinstance(n, yaml.SequenceNode):
             children = n.value
         elif isinstance(n, yaml.MappingNode):
@@ -141,8 +168,8 @@ def _check_depth(text: str, offset: int, parser=yaml.SafeLoader) -> None:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                raise YamlProblem(event.start_mark.line + 1 + offset,
-                                  f"nesting deeper than {MAX_DEPTH} levels")
+                line = event.start_mark.line + 1 if event.start_mark else 1
+                raise YamlProblem(line + offset, f"nesting deeper than {MAX_DEPTH} levels")
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 

@@ -436,3 +436,14 @@ def test_kit_overrides_still_work_in_a_real_build(tmp_path):
     assert "FAC-ANECDOTE-TITLE" in guide  # the rest of the bundled template is still there
     sheets = all_text(out / "fixture/participant-worksheets.pdf")
     assert "KIT-OVERRIDE-MARKER" not in sheets and "PART-PROMPT-TITLE" in sheets
+
+
+def test_kit_check_reports_a_template_linked_out_of_templates_as_the_build_would(tmp_path):
+    from kit.check import check_kit_dir
+
+    root = write_kit(tmp_path / "kit")
+    (root / "templates").mkdir()
+    (root / "templates/guide.css").symlink_to(root / "content/fixture/course.yaml")
+    messages = [p.format() for p in check_kit_dir(root) if p.severity == "error"]
+    assert messages == ["templates/guide.css:1: the file links out of templates/; templates and "
+                        "stylesheets are read only from templates/"]
