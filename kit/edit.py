@@ -14,12 +14,12 @@ import json
 import os
 import re
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from kit.errors import KitError, Problem, Problems
 from kit.loader import MODULE_RE, load_kit
+from kit.safefs import atomic_write
 from kit.parse import (ATTRS_RE, MAX_MODULE_BYTES, Node, TextProblem, build_tree, decode,
                        parse_module, split_front_matter)
 from kit.yamlload import YamlProblem, load_yaml
@@ -334,19 +334,7 @@ def add_anecdote(ref: ModuleRef, segment: str, title: str, story: str, point: st
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data`: write a temporary file beside it, then rename it into place."""
+    """Replace `path` with `data` whole or not at all, keeping its permissions (kit.safefs)."""
     path = Path(path)
     mode = path.stat().st_mode & 0o7777 if path.exists() else None
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
-                                         delete=False)
-    try:
-        with handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(handle.name, mode)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
+    atomic_write(path, data, mode)

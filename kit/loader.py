@@ -24,6 +24,7 @@ from kit.markdown import (MAX_BRACKET_WORK, MAX_NESTING, bracket_work, dropped_h
                           links_lost, nesting)
 from kit.markdown import MAX_ELEMENTS, element_count, layout_problem
 from kit.parse import MAX_MODULE_BYTES, TextProblem, decode, parse_module
+from kit.safefs import inside
 from kit.schema import COURSE, check_mapping
 from kit.yamlload import YamlProblem, load_yaml
 
@@ -38,15 +39,6 @@ class Loaded:
     kit: m.Kit
     problems: Problems
     root: Path
-
-
-def inside(path: Path, root: Path) -> bool:
-    """True when `path`, after resolving '..' and links, lies inside `root`."""
-    try:
-        path.resolve().relative_to(root.resolve())
-        return True
-    except (ValueError, OSError, RuntimeError):
-        return False
 
 
 def read_text(path: Path, root: Path, problems: Problems) -> str | None:
