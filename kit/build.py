@@ -17,11 +17,12 @@ from typing import Callable, Mapping
 
 from kit import model as m
 from kit import qr
+from kit.check import kit_warnings
 from kit.delivery import Delivery, format_date, load_delivery
 from kit.errors import KitError, Problem
-from kit.loader import inside, load_kit
+from kit.loader import load_kit
 from kit.paths import PACKAGE, bundled_templates
-from kit.safefs import read_bounded, real_folder, remove_our_temporaries, sha256_bounded, temporary
+from kit.safefs import inside, read_bounded, real_folder, remove_our_temporaries, sha256_bounded, temporary
 from kit.render import environment, render_template, stylesheet
 from kit.views import run_of_show, segment_anchor, worksheet_view
 
@@ -36,6 +37,7 @@ class BuildOptions:
     org: Path | None = None
     delivery: Path | None = None
     jobs: int = 0  # worker processes; 0: one per core
+    strict: bool = False  # any warning stops the build, before anything is rendered or written
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class Document:
 @dataclass
 class BuildResult:
     written: list[Path] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # as `kit check` finds them (kit.check.kit_warnings)
     rendered: list[str] = field(default_factory=list)  # documents rendered, not taken from the cache
 
 
@@ -249,6 +251,7 @@ def _build(kit_root: Path, out: Path, options: BuildOptions, cache,
     unchanged = cache.unchanged_build(inputs)
     if unchanged is not None:  # the same inputs as the last successful build: nothing to do
         written, warnings = unchanged
+        refuse_warnings(warnings, options)
         return BuildResult(written, warnings, [])
     jobs = options.jobs or os.cpu_count() or 1
     outputs: dict[Path, Path] = {}  # each output and the cache file it is copied from
@@ -257,7 +260,7 @@ def _build(kit_root: Path, out: Path, options: BuildOptions, cache,
         codes = cache.load_note("qr")
         if codes.get("version") == qr.version() and isinstance(codes.get("codes"), dict):
             qr.remember(codes["codes"])  # a rebuild chooses masks only for new links
-        loaded, planner, plans = load_and_plan(kit_root, options)
+        warnings, planner, plans = load_and_plan(kit_root, options)
         check_course_folders(out, kit_root, [course.slug for course, *_ in plans])
         roots = tuple(str(r) for r in (kit_root / "content", kit_root / "templates", bundled_templates()))
         kit_uri = kit_root.as_uri() + "/"
@@ -313,20 +316,30 @@ def _build(kit_root: Path, out: Path, options: BuildOptions, cache,
     written = write_atomically(outputs, out)
     if options.course is None:
         cache.prune()
-    cache.record_build(inputs, written, loaded.problems.warnings)
+    cache.record_build(inputs, written, warnings)
     cache.record_anchors(all_anchors)
     cache.save_note("qr", {"version": qr.version(), "codes": qr.made()})
-    return BuildResult(written, loaded.problems.warnings, renderer.rendered)
+    return BuildResult(written, warnings, renderer.rendered)
+
+
+def refuse_warnings(warnings: list[Problem], options: BuildOptions) -> None:
+    """With `strict`, any warning stops the build: a KitError that lists them."""
+    if options.strict and warnings:
+        raise KitError(warnings)
 
 
 def load_and_plan(kit_root: Path, options: BuildOptions):
-    """Phase one, load and validate everything (stop on any error); phase two, every
-    document's HTML, so that a template error too stops the build before any PDF."""
+    """Phase one, load and validate everything (stop on any error, or with `strict` on any
+    warning); phase two, every document's HTML, so that a template error too stops the
+    build before any PDF. Returns the warnings (those of `kit check`), the planner and
+    each course's documents."""
     from kit.engine import files_digest
 
     loaded = load_kit(kit_root, options.course, options.org)
     delivery = load_delivery(Path(options.delivery), loaded.problems) if options.delivery else None
     loaded.problems.raise_if_errors()
+    warnings = kit_warnings(loaded)
+    refuse_warnings(warnings, options)
     planner = Planner(kit_root, options, delivery)
     plans = []
     for course in loaded.kit.courses:
@@ -336,7 +349,7 @@ def load_and_plan(kit_root: Path, options: BuildOptions):
         sheets = [planner.worksheet_session(course, s) for s in course.sessions]
         sheet_front = planner.worksheet_front(course)
         plans.append((course, resources, [planner.guide_intro(course)] + guides, sheets, sheet_front))
-    return loaded, planner, plans
+    return warnings, planner, plans
 
 
 def inputs_digest(kit_root: Path, options: BuildOptions, cache) -> str:

@@ -43,8 +43,12 @@ class KitClickError(click.ClickException):
         for problem in self.error.problems:
             click.echo(problem.format(), file=file, err=file is None)
         errors = len([p for p in self.error.problems if p.severity == "error"])
+        warnings = len(self.error.problems) - errors
         if errors > 1:
             click.echo(f"{errors} errors; nothing was written.", file=file, err=file is None)
+        elif not errors and warnings:  # only `--strict` stops on warnings alone
+            click.echo(f"{warnings} warning{'s' if warnings != 1 else ''} and --strict; nothing was written.",
+                       file=file, err=file is None)
 
 
 def run(func, *args, **kwargs):
@@ -54,7 +58,19 @@ def run(func, *args, **kwargs):
         raise KitClickError(error) from None
 
 
+# The argument and options several commands take, each declared once here: a command that
+# takes one uses this one, so that its name, type and help read the same in every command.
 KIT_DIR = click.argument("kit_dir", required=False, type=click.Path(file_okay=False), callback=_as_path)
+KIT_OPTION = click.option("--kit", "kit_dir", type=click.Path(file_okay=False), callback=_as_path,
+                          help="The kit folder, as KIT_DIR (see `kit --help`).")
+COURSE = click.option("--course", metavar="SLUG", help="Only this course (its folder name under content/).")
+ORG = click.option("--org", "org", type=click.Path(dir_okay=False), callback=_as_path,
+                   help="Organisation profile (YAML) whose products the examples use; each session "
+                        "with no example for them is a warning.")
+DELIVERY = click.option("--delivery", type=click.Path(dir_okay=False), callback=_as_path,
+                        help="Delivery file (YAML): cohort, room, first date, start time; shows each "
+                             "session's real date, times and room.")
+STRICT = click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too, as on errors.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,8 +79,9 @@ def main() -> None:
     """Facilitator Kit: compile a course written as Markdown modules into a printable
     facilitator guide and participant worksheets.
 
-    KIT_DIR is a folder with content/ (and optionally templates/). Without it, kit uses
-    the current folder if it has content/, else the bundled course.
+    KIT_DIR (or --kit) is a folder with content/ (and optionally templates/). Without it,
+    kit uses the current folder if it has content/, else the bundled course; the commands
+    that write into a kit (new, add) use the current folder.
     """
 
 
@@ -72,22 +89,22 @@ def main() -> None:
 @KIT_DIR
 @click.option("-o", "--out", type=click.Path(file_okay=False), callback=_as_path, default="build",
               show_default=True, help="Folder the PDFs are written to.")
-@click.option("--course", metavar="SLUG", help="Build only this course (its folder name under content/).")
+@COURSE
 @click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
               help="Paper size.")
-@click.option("--org", "org", type=click.Path(dir_okay=False), callback=_as_path,
-              help="Organisation profile (YAML) whose products the examples use.")
-@click.option("--delivery", type=click.Path(dir_okay=False), callback=_as_path,
-              help="Delivery file (YAML): cohort, room, first date, start time; prints real dates and times.")
+@ORG
+@DELIVERY
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes that render documents in parallel (default: one per core).")
+@STRICT
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def build(kit_dir, out, course, paper, org, delivery, jobs, quiet) -> None:
+def build(kit_dir, out, course, paper, org, delivery, jobs, strict, quiet) -> None:
     """Build the facilitator guide and participant worksheets of every course.
 
     Writes OUT/<course>/facilitator-guide.pdf, OUT/<course>/participant-worksheets.pdf
     and one PDF per session under OUT/<course>/sessions/. Nothing is written if any
-    module has an error. Documents that did not change since the last build into OUT
+    module has an error (with --strict, a warning). The warnings are those of
+    `kit check`. Documents that did not change since the last build into OUT
     are taken from OUT/.kit-cache instead of being rendered again.
     """
     import sys
@@ -96,7 +113,8 @@ def build(kit_dir, out, course, paper, org, delivery, jobs, quiet) -> None:
     from kit.paths import find_kit
 
     root = find_kit(kit_dir)
-    options = BuildOptions(out=out, course=course, paper=paper, org=org, delivery=delivery, jobs=jobs or 0)
+    options = BuildOptions(out=out, course=course, paper=paper, org=org, delivery=delivery, jobs=jobs or 0,
+                           strict=strict)
     with _stopped_cleanly():
         if quiet or not sys.stderr.isatty():
             result = run(build_kit, root, options)
@@ -153,12 +171,11 @@ def _show(path: Path) -> str:
 
 @main.command()
 @KIT_DIR
-@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+@STRICT
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Output format: editor-friendly lines or a JSON list.")
-@click.option("--course", metavar="SLUG", help="Check only this course.")
-@click.option("--org", "org", type=click.Path(dir_okay=False), callback=_as_path,
-              help="Also list sessions with no example for this organisation's products.")
+@COURSE
+@ORG
 def check(kit_dir, strict, fmt, course, org) -> None:
     """Validate the kit without rendering: errors and lint warnings as path:line:col lines."""
     import json
@@ -248,14 +265,15 @@ STORY_HELP = ("# Write the anecdote's story below, as you would tell it. Lines t
 @click.option("--retell", default="", help="How to retell it.")
 @click.option("--from-file", type=click.File("rb"),
               help="Read the story from this file ('-' for standard input), in UTF-8.")
-@click.option("--course", metavar="SLUG", help="The course, when the kit has several.")
-@click.option("--kit", "kit_dir", type=click.Path(file_okay=False), callback=_as_path,
-              help="The kit folder (default: the current folder).")
+@COURSE
+@KIT_OPTION
 def add_anecdote(session, segment, title, point, source, retell, from_file, course, kit_dir) -> None:
-    """Add an anecdote at the end of a segment of SESSION (NN, slug or the module's path).
+    """Add an anecdote at the end of a segment of SESSION (NN, slug or the module's path;
+    --course says which course's when the kit has several).
 
     The story comes from --from-file, else standard input when it is not a terminal,
-    else $EDITOR. Every other byte of the module stays as it was.
+    else $EDITOR. Every other byte of the module stays as it was. The kit is --kit,
+    else the current folder.
     """
     import sys
 
@@ -283,16 +301,17 @@ def add_anecdote(session, segment, title, point, source, retell, from_file, cour
 
 @main.command()
 @click.argument("session")
-@click.option("--course", metavar="SLUG", help="The course, when the kit has several.")
-@click.option("--delivery", type=click.Path(dir_okay=False), callback=_as_path,
-              help="Delivery file (YAML): adds the session's date, time and room.")
-@click.option("--kit", "kit_dir", type=click.Path(file_okay=False), callback=_as_path,
-              help="The kit folder (default: the current folder if it is a kit, else the bundled one).")
+@COURSE
+@DELIVERY
+@KIT_OPTION
 def announce(session, course, delivery, kit_dir) -> None:
     """Print SESSION's pre-work announcement in Markdown, for chat or e-mail.
 
-    SESSION is a number, a slug or a module's path. The announcement lists the
-    pre-work with links and minutes, the total time and the questions to think about.
+    SESSION is a number, a slug or a module's path (--course says which course's when
+    the kit has several). The announcement lists the pre-work with links and minutes,
+    the total time and the questions to think about; with --delivery, the session's
+    date, time and room. The kit is --kit, else the current folder if it is a kit, else
+    the bundled one.
     """
     from kit.announce import announce as make
     from kit.paths import find_kit
@@ -306,7 +325,7 @@ def announce(session, course, delivery, kit_dir) -> None:
               help="Output format.")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), callback=_as_path,
               help="Write to this file instead of standard output.")
-@click.option("--course", metavar="SLUG", help="Export only this course.")
+@COURSE
 def export(kit_dir, fmt, out, course) -> None:
     """Write the validated model (courses, sessions, segments, blocks) as JSON."""
     from kit.export import export_json, export_to_file
@@ -321,18 +340,17 @@ def export(kit_dir, fmt, out, course) -> None:
 
 @main.command()
 @KIT_DIR
-@click.option("--course", metavar="SLUG", help="Preview only this course.")
+@COURSE
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port on 127.0.0.1 to serve on; 0 picks a free one.")
-@click.option("--org", "org", type=click.Path(dir_okay=False), callback=_as_path,
-              help="Organisation profile (YAML) whose products the examples use.")
-@click.option("--delivery", type=click.Path(dir_okay=False), callback=_as_path,
-              help="Delivery file (YAML): shows real dates and times.")
+@ORG
+@DELIVERY
 def preview(kit_dir, course, port, org, delivery) -> None:
     """Serve the guide and worksheets as HTML on localhost; pages reload when a file changes.
 
-    Shows the same HTML the PDFs are made from. While the content has errors, every
-    page lists them as path:line: message. Stop with Ctrl-C.
+    Shows the same HTML the PDFs are made from, and on the index the warnings of
+    `kit check`. While the content has errors, every page lists them as
+    path:line: message. Stop with Ctrl-C.
     """
     from kit.paths import find_kit
     from kit.preview import serve

@@ -39,6 +39,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from kit import model as m
 from kit.errors import KitError, Problem
 from kit.loader import RESOURCE_FOLDERS
+from kit.safefs import inside
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -293,6 +294,7 @@ class Preview:
 
     def _load(self, generation: int) -> Built:
         from kit.build import BuildOptions, Planner
+        from kit.check import kit_warnings
         from kit.delivery import load_delivery
         from kit.loader import load_kit
 
@@ -304,7 +306,7 @@ class Preview:
                 built.errors = loaded.problems.errors
                 return built
             built.kit = loaded.kit
-            built.warnings = loaded.problems.warnings
+            built.warnings = kit_warnings(loaded)  # those of `kit check` and `kit build`
             built.planner = Planner(self.kit_root, BuildOptions(out=self.kit_root / "build"), delivery)
         except KitError as error:
             built.errors = list(error.problems)
@@ -386,9 +388,10 @@ class Preview:
         folder = self.kit_root / pieces[0]
         try:
             target = (self.kit_root / rel).resolve()
-            target.relative_to(folder.resolve())
-            target.relative_to(self.kit_root)  # also when the folder itself links elsewhere
-        except (ValueError, OSError, RuntimeError):
+        except (OSError, RuntimeError):
+            return None
+        # inside the kit too: the folder itself may link elsewhere
+        if not (inside(target, folder) and inside(target, self.kit_root)):
             return None
         if not target.is_file():
             return None

@@ -1,12 +1,19 @@
 """The command line, through click's CliRunner."""
 import json
 
+import click
 from click.testing import CliRunner
 from pypdf import PdfReader
 
 from kit.cli import main
+from kit.errors import Problem
 
-from conftest import module, write_kit
+from conftest import MODULE, module, write_kit
+
+# The fixture session with two lint warnings (kit.checks): an http: pre-work link and an
+# http: link in the text. Each leaves the kit valid: build renders it.
+LINTED = (MODULE.replace("https://example.org/video", "http://example.org/video")
+          + "\nSee [the notes](http://example.org/notes).\n")
 
 
 def test_help_explains_every_command():
@@ -87,3 +94,94 @@ def test_build_in_an_empty_folder_builds_the_bundled_course(tmp_path, monkeypatc
     assert len(PdfReader(str(guide)).pages) > 10 and len(PdfReader(str(sheets)).pages) >= 5
     # four sessions' guides and worksheets, and the introduction
     assert len(list((tmp_path / "build/ml-at-scale/sessions").glob("*.pdf"))) == 9
+
+
+def check_warnings(root) -> list[str]:
+    """`kit check`'s warnings, each as the `path:line: warning: message` line build prints."""
+    result = CliRunner().invoke(main, ["check", str(root), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return [Problem(**p).format() for p in json.loads(result.stdout) if p["severity"] == "warning"]
+
+
+def test_build_shows_the_warnings_of_check_and_strict_stops_it_before_writing(tmp_path):
+    root = write_kit(tmp_path / "kit", {"content/fixture/01-fixture.md": LINTED})
+    out = tmp_path / "out"
+    warnings = check_warnings(root)
+    assert [w.split(": warning: ")[1] for w in warnings] == [
+        "pre-work link is not https: http://example.org/video", "link is not https: http://example.org/notes"]
+    checked = CliRunner().invoke(main, ["check", str(root)])
+    assert checked.stdout.splitlines() == [w.replace(": warning:", ":1: warning:", 1) for w in warnings]
+
+    # --strict: the warnings, one line saying nothing was written, exit 1; and nothing is.
+    strict = CliRunner().invoke(main, ["build", str(root), "-o", str(out), "--strict"])
+    assert strict.exit_code == 1, strict.output
+    assert strict.stderr.splitlines() == warnings + ["2 warnings and --strict; nothing was written."]
+    assert "wrote" not in strict.output and not out.exists()
+
+    # Without it, the same lines, and the PDFs.
+    built = CliRunner().invoke(main, ["build", str(root), "-o", str(out)])
+    assert built.exit_code == 0, built.output
+    assert built.stderr.splitlines() == warnings
+    guide = out / "fixture/facilitator-guide.pdf"
+    stamp = guide.stat().st_mtime_ns
+
+    # An unchanged kit is not rendered again, and --strict refuses it just the same.
+    again = CliRunner().invoke(main, ["build", str(root), "-o", str(out), "--strict"])
+    assert again.exit_code == 1 and again.stderr.splitlines()[:-1] == warnings
+    assert guide.stat().st_mtime_ns == stamp
+
+
+def test_build_strict_on_a_kit_without_warnings_builds(tmp_path):
+    root = write_kit(tmp_path / "kit")
+    result = CliRunner().invoke(main, ["build", str(root), "-o", str(tmp_path / "out"), "--strict", "-q"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "" and (tmp_path / "out/fixture/facilitator-guide.pdf").is_file()
+
+
+def commands(group: click.Group, prefix: tuple = ()):
+    """Every command of the CLI, by its full name ('add anecdote')."""
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from commands(command, prefix + (name,))
+        else:
+            yield " ".join(prefix + (name,)), command
+
+
+SHARED_OPTIONS = {  # each option, and the commands that take it
+    "--course": {"build", "check", "preview", "export", "announce", "add anecdote"},
+    "--org": {"build", "check", "preview"},
+    "--delivery": {"build", "preview", "announce"},
+    "--kit": {"announce", "add anecdote"},
+    "--strict": {"build", "check"},
+}
+# `kit init --course` names the course it creates (with a default): another option of the same name.
+NOT_SHARED = {("init", "--course")}
+
+
+def _declaration(param: click.Parameter) -> str:
+    """What makes two declarations of a parameter the same: all but the command it is on."""
+    info = param.to_info_dict()
+    return json.dumps(info, sort_keys=True, default=repr) + repr(param.callback)
+
+
+def test_shared_options_are_the_same_option_in_every_command():
+    found: dict[str, dict[str, click.Parameter]] = {}
+    for name, command in commands(main):
+        for param in command.params:
+            for opt in SHARED_OPTIONS:
+                if opt in param.opts and (name, opt) not in NOT_SHARED:
+                    found.setdefault(opt, {})[name] = param
+    assert {opt: set(params) for opt, params in found.items()} == SHARED_OPTIONS
+    for opt, params in found.items():
+        helps = {name: param.help for name, param in params.items()}
+        assert len(set(helps.values())) == 1, (opt, helps)
+        assert len({_declaration(p) for p in params.values()}) == 1, opt
+
+
+def test_the_kit_folder_argument_is_the_same_in_every_command():
+    found = {name: param for name, command in commands(main) for param in command.params
+             if isinstance(param, click.Argument) and param.name == "kit_dir"}
+    assert set(found) == {"build", "check", "preview", "export", "new session"}
+    assert len({_declaration(p) for p in found.values()}) == 1
+    kit_option = next(p for p in main.commands["announce"].params if p.name == "kit_dir")
+    assert kit_option.type.to_info_dict() == found["build"].type.to_info_dict()

@@ -13,7 +13,10 @@ HEAVY = ("weasyprint", "kit.pdf", "kit.engine")
 
 COMMANDS = [
     ["--help"],
+    ["build", "--help"],
+    ["preview", "--help"],
     ["check"],
+    ["check", "--strict"],
     ["check", "--format", "json"],
     ["new", "session", "fixture", "A new session"],
     ["add", "anecdote", "1", "--segment", "Recap", "--title", "T", "--from-file", "story.md"],

@@ -1,9 +1,11 @@
 """`kit preview`: pages over HTTP from an in-process server, live reload, and Chromium end to end."""
 from __future__ import annotations
 
+import html
 import http.client
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -14,10 +16,12 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from conftest import COURSE_YAML, FACILITATOR_ONLY, MODULE, PARTICIPANT, module, write_kit
 from kit.build import BuildOptions, Planner
-from kit.errors import KitError
+from kit.cli import main
+from kit.errors import KitError, Problem
 from kit.loader import load_kit
 from kit.preview import PreviewServer, split_document
 
@@ -108,6 +112,20 @@ def test_the_index_lists_every_session_with_its_guide_and_worksheet(server):
         assert f'href="/fixture/guide/{stem}.html"' in page
         assert f'href="/fixture/worksheet/{stem}.html"' in page
     assert 'href="/fixture/guide.html"' in page
+
+
+def test_the_index_shows_the_warnings_of_kit_check(server, kit_dir):
+    # The second session has no objectives, no questions and no timing note (kit.checks).
+    result = CliRunner().invoke(main, ["check", str(kit_dir), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    warnings = [Problem(**p).format() for p in json.loads(result.stdout) if p["severity"] == "warning"]
+    assert "content/fixture/02-second.md:1: warning: the session has no objectives" in warnings
+    page = get(server, "/")[1]
+    shown = re.search(r'<section class="kit-errors kit-warnings">\n<h2>(\d+) warnings</h2>\n<pre>(.*?)</pre>',
+                      page, re.S)
+    assert shown is not None, page
+    assert html.unescape(shown.group(2)).splitlines() == warnings
+    assert int(shown.group(1)) == len(warnings)
 
 
 def test_a_session_guide_page_holds_the_facilitator_material(server):
