@@ -1,6 +1,5 @@
 """Whole-course PDFs keep what each part had: tags, bookmarks, page labels, metadata."""
 import subprocess
-import time
 
 import pytest
 from pypdf import PdfReader
@@ -74,33 +73,39 @@ def test_assembled_guide_has_title_and_labels(guide):
     assert labels.index("1-1") % 2 == 0 and labels.index("2-1") % 2 == 0
 
 
-def _two_builds_are_identical(tmp_path):
+def test_two_builds_give_the_same_bytes_with_harfbuzz_subsetting(tmp_path):
+    from weasyprint.pdf import fonts
+
+    assert fonts.harfbuzz_subset is not None, "libharfbuzz-subset0 is missing: run tests/system-packages.sh"
     root = write_kit(tmp_path / "kit")
     build(root, BuildOptions(out=tmp_path / "a", jobs=1))
-    time.sleep(1.1)  # fontTools stamps fonts with the current second unless told otherwise
     build(root, BuildOptions(out=tmp_path / "b", jobs=1))
     for name in ("facilitator-guide.pdf", "participant-worksheets.pdf", "sessions/01-fixture-guide.pdf",
                  "sessions/01-fixture-worksheet.pdf"):
         assert (tmp_path / "a/fixture" / name).read_bytes() == (tmp_path / "b/fixture" / name).read_bytes()
 
 
-def test_two_builds_give_the_same_bytes_with_harfbuzz_subsetting(tmp_path):
+def test_two_renderings_give_the_same_bytes_with_fonttools_subsetting(monkeypatch):
+    """As on a machine without libharfbuzz-subset0, where WeasyPrint falls back to fontTools,
+    which stamps each subset font with the current time: the two renderings here happen a
+    day apart by fontTools' clock, and must still agree byte for byte."""
+    from fontTools.misc import timeTools
     from weasyprint.pdf import fonts
 
-    assert fonts.harfbuzz_subset is not None, "libharfbuzz-subset0 is missing: run tests/system-packages.sh"
-    _two_builds_are_identical(tmp_path)
+    from kit.pdf import render_pdf
 
-
-def test_two_builds_give_the_same_bytes_with_fonttools_subsetting(tmp_path, monkeypatch):
-    """As on a machine without libharfbuzz-subset0: WeasyPrint falls back to fontTools."""
-    from weasyprint.pdf import fonts
-
-    used = []
+    used, clock = [], iter([1_700_000_000.0, 1_700_086_400.0] * 50)
     real = fonts.Font._fonttools_subset
     monkeypatch.setattr(fonts, "harfbuzz_subset", None)
     monkeypatch.setattr(fonts.Font, "_fonttools_subset", lambda self, *a: used.append(1) or real(self, *a))
-    _two_builds_are_identical(tmp_path)
+    monkeypatch.setattr(timeTools, "time", type("Clock", (), {"time": staticmethod(lambda: next(clock))}))
+    html = "<html lang='en'><title>T</title><h1>Reproducible</h1><p>Body text, <b>bold</b>, <i>italic</i>.</p>"
+    css = "body { font-family: Inter, 'DejaVu Sans', sans-serif }"
+    first = render_pdf(html, css, "file:///nowhere/", [], "doc").pdf
+    monkeypatch.setattr(timeTools, "time", type("Clock", (), {"time": staticmethod(lambda: 1_800_000_000.0)}))
+    second = render_pdf(html, css, "file:///nowhere/", [], "doc").pdf
     assert used, "the fontTools path was not taken"
+    assert first == second
 
 
 def test_guide_declares_pdf_ua(guide):
