@@ -6,14 +6,21 @@ failures. Each check returns nothing and reports through `warn(path, line, msg)`
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
+from kit import kinds
 from kit import model as m
 from kit.links import url_scheme
 from kit.markdown import html_tags
 
 CHECK_EVERY = 15  # minutes
 Warn = Callable[[str, int, str], None]
+
+
+def formative_checks(segment: m.Segment) -> int:
+    """How many of the segment's blocks are formative checks (kit.kinds)."""
+    return sum(1 for b in segment.blocks if kinds.is_formative(b))
 
 
 def formative_gaps(session: m.Session) -> list[tuple[m.Segment, float]]:
@@ -28,13 +35,13 @@ def formative_gaps(session: m.Session) -> list[tuple[m.Segment, float]]:
         if segment.kind == "break":
             continue
         if segment.kind == "pair":
-            k = max(segment.formative_checks, 1)
+            k = max(formative_checks(segment), 1)
             piece = segment.minutes / (k + 1)
             if since + piece > CHECK_EVERY:
                 gaps.append((segment, since + piece))
             since = 0.0
             continue
-        k = segment.formative_checks
+        k = formative_checks(segment)
         if k == 0:
             since += segment.minutes
             if since > CHECK_EVERY:
@@ -70,10 +77,11 @@ def check_session(course: m.Course, session: m.Session, warn: Warn) -> None:
     path = session.src.path
     if not session.objectives:
         warn(path, 1, "the session has no objectives")
+    formative = kinds.joined(k.described() for k in kinds.formative_kinds())
     for segment, minutes in formative_gaps(session):
         warn(segment.src.path, segment.src.line,
-             f"about {minutes:.0f} minutes pass without a formative check (a prompt, a pair activity "
-             f"or a check) by the end of '{segment.title}'; aim for one every {CHECK_EVERY} minutes")
+             f"about {minutes:.0f} minutes pass without a formative check ({formative}) "
+             f"by the end of '{segment.title}'; aim for one every {CHECK_EVERY} minutes")
     for item in session.prework:
         if item.minutes is None:
             warn(path, item.src.line, f"pre-work '{item.title}' has no minutes")
@@ -84,19 +92,20 @@ def check_session(course: m.Course, session: m.Session, warn: Warn) -> None:
     for res in session.resources:
         if url_scheme(res.url) == "http":
             warn(path, res.src.line, f"resource link is not https: {res.url}")
-    if not session.blocks("question", "misconception"):
-        warn(path, 1, "the session anticipates no questions: add 'question' or 'misconception' blocks")
-    if not session.blocks("timing"):
+    anticipating = [k.name for k in kinds.anticipating_kinds()]
+    if anticipating and not session.blocks(*anticipating):
+        quoted = kinds.joined("'" + name + "'" for name in anticipating)
+        warn(path, 1, f"the session anticipates no questions: add {quoted} blocks")
+    timing = [k.name for k in kinds.timing_kinds()]
+    if timing and not session.blocks(*timing):
         warn(path, 1, "the session has no timing note: say what to cut if running long "
                       "and what to add if running short")
     for block in session.blocks():
         # A block may come from an organisation profile rather than the module.
         path, line = block.src.path, block.src.line
-        if block.kind == "anecdote":
-            if not block.point:
-                warn(path, line, f"anecdote '{block.title}' does not say its point ('point:')")
-            if not block.source:
-                warn(path, line, f"anecdote '{block.title}' does not say its source ('source:')")
+        kind = kinds.kind_of(block)
+        if kind is not None:
+            kind.lint(block, functools.partial(warn, path, line))
         for text in _texts(block):
             alts, hrefs = _images_and_links(text)
             for alt in alts:

@@ -11,18 +11,25 @@ import dataclasses
 import json
 from pathlib import Path
 
-from kit import __version__
+from kit import __version__, kinds
 from kit import model as m
 from kit.loader import load_kit
 
 FORMAT = "facilitator-kit/1"
 
-# Computed values worth giving to a reader of the JSON, by class.
+# Computed values worth giving to a reader of the JSON, by class; a block's are declared
+# with its kind (kit.kinds: `computed`).
 EXTRA = {
     m.Segment: ("end",),
     m.Session: ("id", "planned_minutes", "prework_minutes"),
-    m.PairActivity: ("total_minutes",),
 }
+
+
+def extra_names(value) -> tuple[str, ...]:
+    if type(value) in EXTRA:
+        return EXTRA[type(value)]
+    kind = kinds.kind_of(value)
+    return kind.computed if kind is not None and isinstance(value, kind.model) else ()
 
 
 def to_data(value):
@@ -36,7 +43,7 @@ def to_data(value):
             data["kind"] = kind
         for f in dataclasses.fields(value):
             data[f.name] = to_data(getattr(value, f.name))
-        for name in EXTRA.get(type(value), ()):
+        for name in extra_names(value):
             data[name] = to_data(getattr(value, name))
         return data
     if isinstance(value, (tuple, list)):

@@ -7,7 +7,7 @@ Python, so that templates only print them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Union
+from typing import ClassVar, Protocol
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,6 @@ class Talk:
     text: str
     src: Source
     kind: ClassVar[str] = "talk"
-    for_participants: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,6 @@ class Note:
     text: str
     src: Source
     kind: ClassVar[str] = "note"
-    for_participants: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,6 @@ class Say:
     text: str
     src: Source
     kind: ClassVar[str] = "say"
-    for_participants: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,6 @@ class Anecdote:
     retell: str
     src: Source
     kind: ClassVar[str] = "anecdote"
-    for_participants: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)
@@ -82,7 +78,6 @@ class Example:
     text: str
     src: Source
     kind: ClassVar[str] = "example"
-    for_participants: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)
@@ -96,7 +91,6 @@ class PairActivity:
     debrief: tuple[str, ...]
     src: Source
     kind: ClassVar[str] = "pair"
-    for_participants: ClassVar[bool] = True
 
     @property
     def total_minutes(self) -> int | None:
@@ -113,7 +107,6 @@ class Question:
     answer: str
     misconception: bool
     src: Source
-    for_participants: ClassVar[bool] = False
 
     @property
     def kind(self) -> str:
@@ -128,7 +121,6 @@ class Check:
     answer: str
     src: Source
     kind: ClassVar[str] = "check"
-    for_participants: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)
@@ -140,7 +132,6 @@ class Prompt:
     lines: int
     src: Source
     kind: ClassVar[str] = "prompt"
-    for_participants: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
@@ -150,7 +141,6 @@ class TimingNote:
     text: str
     src: Source
     kind: ClassVar[str] = "timing"
-    for_participants: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)
@@ -166,12 +156,17 @@ class ByoExample:
     products: tuple[str, ...]    # the names of the organisation's products
     src: Source
     kind: ClassVar[str] = "byo"
-    for_participants: ClassVar[bool] = False
 
 
-Block = Union[Talk, Note, Say, Anecdote, Example, ByoExample, PairActivity, Question, Check, Prompt,
-              TimingNote]
-FORMATIVE_KINDS = frozenset({"prompt", "pair", "check"})
+class Block(Protocol):
+    """What every block of a segment has. Each kind of block, its model class and what
+    may be done with it are declared in kit.kinds."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def src(self) -> Source: ...
 
 
 # --- sessions and courses ----------------------------------------------------
@@ -191,10 +186,6 @@ class Segment:
 
     def of_kind(self, kind: str) -> tuple:
         return tuple(b for b in self.blocks if b.kind == kind)
-
-    @property
-    def formative_checks(self) -> int:
-        return sum(1 for b in self.blocks if b.kind in FORMATIVE_KINDS)
 
     @property
     def say(self) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from kit import model as m
+from kit.kinds import ByoKind, ExampleKind
 from kit.schema import ORGANISATION, PRODUCT_ID, List, Map, Str
 
 # One example of the profile's own: where it goes, and what it says.
@@ -104,7 +105,7 @@ def default_segment(session: m.Session) -> int | None:
     """Where an example goes when the profile names no segment: the first segment that
     holds one of the course's examples, else the first discussion, else the first that is
     not a break."""
-    for test in (lambda s: s.of_kind("example"), lambda s: s.kind == "discussion",
+    for test in (lambda s: s.of_kind(ExampleKind.name), lambda s: s.kind == "discussion",
                  lambda s: s.kind != "break"):
         for i, seg in enumerate(session.segments):
             if test(seg):
@@ -200,7 +201,7 @@ def apply_org(course: m.Course, profile: Profile) -> m.Course:
         for index, seg in enumerate(session.segments):
             extra = placed.get((session.number, index), [])
             blocks = list(seg.blocks)
-            at = next((i for i, b in enumerate(blocks) if b.kind == "example"), len(blocks))
+            at = next((i for i, b in enumerate(blocks) if b.kind == ExampleKind.name), len(blocks))
             blocks[at:at] = extra
             segments.append((seg, blocks))
         covered = any(isinstance(b, m.Example) and b.product in ours for _, blocks in segments for b in blocks)
@@ -221,7 +222,7 @@ def apply_org(course: m.Course, profile: Profile) -> m.Course:
 
 def gaps(course: m.Course) -> tuple[m.Session, ...]:
     """The sessions of an applied course that print a 'bring your own example' box."""
-    return tuple(s for s in course.sessions if s.blocks("byo"))
+    return tuple(s for s in course.sessions if s.blocks(ByoKind.name))
 
 
 def gap_message(profile: Profile) -> str:

@@ -16,8 +16,9 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Callable
 
+from kit import kinds
 from kit import model as m
-from kit.schema import BLOCK_FIELDS, SEGMENT_ATTRS, SESSION, check_mapping
+from kit.schema import SEGMENT_ATTRS, SESSION, check_mapping
 from kit.yamlload import LineDict, YamlProblem, load_yaml
 
 MAX_MODULE_BYTES = 1024 * 1024
@@ -28,12 +29,11 @@ H2_RE = re.compile(r"^##(?!#)(.*)$")
 ATTRS_RE = re.compile(r"\{([^{}]*)\}\s*$")
 CODE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 FIELD_RE = re.compile(r"^[A-Za-z_][\w-]*:(\s|$)")
-ANSWER_PARENTS = ("prompt", "question", "misconception", "check")
 # What is printed in headings and on the one-page run sheet must stay short: besides
 # fitting the page, very long unbroken lines there make the PDF engine's line
-# breaking slow (quadratic: minutes for a few thousand characters).
+# breaking slow (quadratic: minutes for a few thousand characters). The 'say' block's
+# own limit is declared with its kind (kit.kinds.MAX_SAY).
 MAX_TITLE = 160
-MAX_SAY = 600
 # Each block costs the PDF engine about 25 ms and a third of a MiB, and more than linearly
 # in a long document; the bundled sessions have under 40. A module over the limit is not
 # checked further nor built.
@@ -173,7 +173,7 @@ class ModuleParser:
 
     def fields(self, node: Node) -> tuple[dict, list]:
         """Split a block's leading `key: value` lines from the rest of its children."""
-        spec = BLOCK_FIELDS[node.kind]
+        spec = kinds.block_fields(node.kind)
         children = list(node.children)
         header: list[tuple[int, str]] = []
         if children and isinstance(children[0], tuple) and FIELD_RE.match(children[0][1]):
@@ -201,27 +201,30 @@ class ModuleParser:
         return check_mapping(data, spec, node.line, "",
                              lambda line, msg: self.report(line, f"'{node.kind}' block: {msg}")), children
 
-    def block(self, node: Node, parent: str = "segment"):
-        kind = node.kind
-        if kind not in BLOCK_FIELDS:
-            self.report(node.line, f"unknown block kind '{kind}'; valid kinds: "
-                                   f"{', '.join(k for k in BLOCK_FIELDS if k != 'answer')}")
+    def block(self, node: Node):
+        """The model object of a block of a segment, as its kind (kit.kinds) builds it;
+        None when it has none (an unknown kind, an answer out of place)."""
+        name = node.kind
+        if name == kinds.ANSWER:
+            parents = ", ".join(k.name for k in kinds.answer_parents())
+            self.report(node.line, f"an 'answer' block belongs inside a {parents} block")
             return None
-        if kind == "answer" and parent not in ANSWER_PARENTS:
-            self.report(node.line, "an 'answer' block belongs inside a "
-                                   f"{', '.join(ANSWER_PARENTS)} block")
+        kind = kinds.written(name)
+        if kind is None:
+            self.report(node.line, f"unknown block kind '{name}'; valid kinds: "
+                                   f"{', '.join(k.name for k in kinds.written_kinds())}")
             return None
         fields, children = self.fields(node)
         answers = []
         for child in children:
             if isinstance(child, Node):
-                if child.kind == "answer" and kind in ANSWER_PARENTS:
+                if child.kind == kinds.ANSWER and kind.takes_answer:
                     answers.append(child)
                 else:
-                    self.report(child.line, f"a '{child.kind}' block cannot be inside a '{kind}' block"
-                                + ("; only 'answer' can" if kind in ANSWER_PARENTS else ""))
+                    self.report(child.line, f"a '{child.kind}' block cannot be inside a '{name}' block"
+                                + ("; only 'answer' can" if kind.takes_answer else ""))
         if len(answers) > 1:
-            self.report(answers[1].line, f"a '{kind}' block has more than one 'answer'")
+            self.report(answers[1].line, f"a '{name}' block has more than one 'answer'")
         answer = ""
         if answers:
             _, answer_children = self.fields(answers[0])
@@ -229,57 +232,19 @@ class ModuleParser:
             if any(isinstance(c, Node) for c in answer_children):
                 self.report(answers[0].line, "an 'answer' block cannot contain other blocks")
         body = _text(children)
-        src = self.src(node.line)
         title = node.title
+        line = node.line
         if len(title) > MAX_TITLE:
-            self.report(node.line, f"the block's title is {len(title)} characters long; keep it under {MAX_TITLE}")
-        if kind in ("question", "misconception") and not answer:
-            self.report(node.line, f"a '{kind}' needs its answer: add a nested '::: answer' block")
-        if kind in ("note", "say", "question", "misconception", "check", "prompt") and not body:
-            self.report(node.line, f"the '{kind}' block is empty")
-        if kind == "note":
-            return m.Note(body, src)
-        if kind == "say":
-            if len(body) > MAX_SAY:
-                self.report(node.line, f"the 'say' block is {len(body)} characters long; keep the line "
-                                       f"to say under {MAX_SAY} (it is printed on the one-page run sheet) "
-                                       "and move the rest into a note")
-            return m.Say(body, src)
-        if kind == "anecdote":
-            if not title:
-                self.report(node.line, "an anecdote needs a title on its opening line: '::: anecdote Title'")
-            if not body:
-                self.report(node.line, "the anecdote has no story")
-            return m.Anecdote(title, body, fields["point"], fields["source"], fields["retell"], src)
-        if kind == "example":
-            product = fields["product"]
-            if product and product not in self.products:
-                declared = ", ".join(self.products) or "none"
-                self.report(node.line, f"example names product '{product}', which course.yaml "
-                                       f"does not declare; declared products: {declared}")
-            if not body:
-                self.report(node.line, "the example is empty")
-            return m.Example(title, product, body, src)
-        if kind == "pair":
-            if not body:
-                self.report(node.line, "the pair activity has no instructions")
-            return m.PairActivity(title, body, fields["a"], fields["b"], fields["minutes"],
-                                  fields["swap"], fields["debrief"], src)
-        if kind in ("question", "misconception"):
-            return m.Question(title, body, answer, kind == "misconception", src)
-        if kind == "check":
-            return m.Check(title, body, answer, src)
-        if kind == "prompt":
-            if not answer:
-                self.warn(node.line, "the prompt has no answer for the guide: add a nested '::: answer' block")
-            return m.Prompt(title, body, answer, fields["lines"], src)
-        if kind == "timing":
-            if not (fields["cut"] or fields["add"] or body):
-                self.report(node.line, "the timing note is empty: give 'cut:' and 'add:'")
-            return m.TimingNote(fields["cut"], fields["add"], body, src)
-        if kind == "answer":
-            self.report(node.line, "an 'answer' block belongs inside a prompt, question, misconception or check")
-        return None
+            self.report(line, f"the block's title is {len(title)} characters long; keep it under {MAX_TITLE}")
+        if kind.needs_answer and not answer:
+            self.report(line, f"a '{name}' needs its answer: add a nested '::: answer' block")
+        if kind.needs_title and not title:
+            self.report(line, kind.untitled())
+        if kind.needs_body and not body:
+            self.report(line, kind.empty())
+        context = kinds.Context(self.products, lambda message: self.report(line, message),
+                                lambda message: self.warn(line, message))
+        return kind.build(kinds.Parsed(title, body, fields, answer, self.src(line)), context)
 
     def segment_items(self, root: Node) -> tuple:
         items = []

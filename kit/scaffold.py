@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 import unicodedata
 from pathlib import Path
 
+from kit import kinds
 from kit.errors import KitError, Problem, Problems
 from kit.loader import MODULE_RE, load_kit
 from kit.parse import parse_module
@@ -240,12 +242,7 @@ The story.
 :::
 ```
 
-Block kinds: `note`, `say`, `anecdote`, `example` (names a product of course.yaml),
-`pair`, `question`, `misconception`, `check`, `prompt` and `timing`; `prompt`,
-`question`, `misconception` and `check` hold a nested `answer` (one more colon on
-the outer fences). `01-your-first-session.md` uses each of them once: copy from it.
-Only the prompts (without answers), the pair activities and the pre-work reach the
-participants' worksheets.
+{kinds}
 
 ## Commands
 
@@ -260,6 +257,26 @@ participants' worksheets.
 
 Run them in this folder; `kit COMMAND --help` explains each one's options.
 """
+
+
+def kinds_paragraph() -> str:
+    """The new kit's README on block kinds, from the registry (kit.kinds)."""
+    def code(kind: type[kinds.Kind]) -> str:
+        return f"`{kind.name}`" + (f" ({kind.hint})" if kind.hint else "")
+
+    written = kinds.written_kinds()
+    text = f"Block kinds: {kinds.joined(map(code, written), 'and')}"
+    holders = kinds.answer_parents()
+    if holders:
+        text += (f"; {kinds.joined((f'`{k.name}`' for k in holders), 'and')} hold a nested "
+                 "`answer` (one more colon on the outer fences)")
+    text += ". `01-your-first-session.md` uses each of them once: copy from it."
+    shown = [k for k in kinds.participant_kinds() if k in written]
+    if shown:
+        hidden = " (without their answers)" if any(k.takes_answer for k in shown) else ""
+        text += (f" Only the {kinds.joined((f'`{k.name}`' for k in shown), 'and')} blocks{hidden} "
+                 "and the pre-work reach the participants' worksheets.")
+    return textwrap.fill(text, width=83, break_long_words=False, break_on_hyphens=False)
 
 
 def init_kit(folder: Path, course: str = "my-course", title: str = "My course") -> list[Path]:
@@ -281,7 +298,7 @@ def init_kit(folder: Path, course: str = "my-course", title: str = "My course") 
         course_dir / "course.yaml": COURSE_TEMPLATE.format(title=yaml_text(title)),
         course_dir / "introduction.md": INTRODUCTION_TEMPLATE,
         course_dir / "01-your-first-session.md": EXAMPLE_SESSION,
-        folder / "README.md": AUTHOR_README.format(title=title, slug=course),
+        folder / "README.md": AUTHOR_README.format(title=title, slug=course, kinds=kinds_paragraph()),
         folder / ".gitignore": "build/\n",
     }
     for path, text in files.items():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from kit.links import link_problem
 from kit.yamlload import LineDict, LineList
@@ -142,7 +142,7 @@ def check_value(value: Any, kind: Any, line: int, what: str, report: Report) -> 
     raise TypeError(kind)  # pragma: no cover - a programming error in a table
 
 
-def check_mapping(data: dict, spec: dict, line: int, what: str, report: Report) -> dict:
+def check_mapping(data: dict, spec: Mapping[str, Any], line: int, what: str, report: Report) -> dict:
     """Validate `data` against `spec`; return every key of spec with a clean value."""
     key_lines = getattr(data, "lines", {})
     clean = {}
@@ -223,21 +223,7 @@ SESSION = {
     "resources": List(Map(RESOURCE)),
 }
 
-# Fields of each block kind (the YAML lines right after a block's opening fence).
-BLOCK_FIELDS: dict[str, dict[str, Any]] = {
-    "note": {},
-    "say": {},
-    "anecdote": {"point": Str(), "source": Str(), "retell": Str()},
-    "example": {"product": Str(required=True)},
-    "pair": {"a": Str(), "b": Str(), "minutes": Int(high=120), "swap": Bool(default=True),
-             "debrief": List(Str())},
-    "question": {},
-    "misconception": {},
-    "check": {},
-    "prompt": {"lines": Int(default=6, high=40)},
-    "timing": {"cut": Str(), "add": Str()},
-    "answer": {},
-}
+# The fields of each kind of block are declared with the kind, in kit.kinds.
 
 SEGMENT_KINDS = ("opening", "recap", "discussion", "pair", "activity", "demo", "break", "wrap-up")
 SEGMENT_ATTRS = {"minutes": Int(required=True, high=600), "kind": Choice(SEGMENT_KINDS, required=True)}

@@ -1,18 +1,23 @@
 """What each document may see, computed in Python before any template runs.
 
 The worksheet view is built from the model by keeping only participant
-material (pre-work, prompts without their answers, pair activities): the
-facilitator's notes never reach the worksheet template, so they cannot leak
-into a participant's PDF through a template mistake.
+material: the pre-work, and of each block of a kind that participants see
+(kit.kinds), a copy that holds that kind's `participant_fields` and nothing else
+(a prompt without its answer). The facilitator's material never reaches the
+worksheet template, so it cannot leak into a participant's PDF through a template
+mistake: a template that asks a block for more finds nothing there.
 """
 from __future__ import annotations
 
 import base64
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
+from kit import kinds
 from kit import model as m
 from kit import qr, timeline
+from kit.errors import KitError
 
 
 @dataclass(frozen=True)
@@ -44,9 +49,48 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Macros:
+    """Which macro of a file of macros prints each kind of block, as kit.kinds declares.
+
+    A template imports the file and resolves the table once, at its top, before it
+    prints anything: `{% import "blocks.html" as guide %}{% set macro_for =
+    block_macros.resolve(guide) %}`, then `{{ macro_for[b.kind](b, products) }}`.
+    A kind whose macro the file lacks stops the document with a template error that
+    names the kind and the file, instead of printing nothing.
+    """
+    template: str                      # the file of macros, as named in templates/
+    signature: str                     # the macro's arguments, for the message
+    names: tuple[tuple[str, str], ...]  # (kind, macro)
+
+    def resolve(self, module: Any) -> dict:
+        """{kind: macro} from `module`, an imported template; a template error if one is missing."""
+        found, missing = {}, []
+        for kind, macro in self.names:
+            value = getattr(module, macro, None)
+            if callable(value):
+                found[kind] = value
+            else:
+                missing.append(f"no macro for the '{kind}' blocks: add "
+                               f"'{{% macro {macro}({self.signature}) %}}...{{% endmacro %}}'")
+        if missing:
+            from jinja2 import TemplateRuntimeError  # only ever called from a template
+
+            raise TemplateRuntimeError(f"templates/{self.template} has " + "; ".join(missing))
+        return found
+
+
+def guide_macros() -> Macros:
+    return Macros("blocks.html", "b, products", kinds.guide_macros())
+
+
+def worksheet_macros() -> Macros:
+    return Macros("worksheet-blocks.html", "b", kinds.worksheet_macros())
+
+
+@dataclass(frozen=True)
 class WorksheetPart:
     title: str
-    blocks: tuple  # Prompt (answer removed) or PairActivity
+    blocks: tuple  # participant copies of blocks (participant_view)
 
 
 @dataclass(frozen=True)
@@ -59,6 +103,7 @@ class WorksheetSession:
     prework_minutes: int
     parts: tuple[WorksheetPart, ...]
     qr: dict = field(default_factory=dict)  # url -> Image, for every pre-work link
+    macros: Macros = field(default_factory=worksheet_macros)
 
 
 def segment_anchor(session: m.Session, index: int) -> str:
@@ -128,19 +173,59 @@ def link_codes(session: m.Session, resources: bool = True) -> dict[str, Image]:
 
 
 def guide_context(session: m.Session, start_clock: int | None = None) -> dict:
-    """Extra context for guide-session.html: the timeline and the QR codes of its links."""
-    return {"timeline": timeline_image(session, start_clock), "qr": link_codes(session)}
+    """Extra context for guide-session.html: the timeline, the QR codes of its links and
+    the macro of blocks.html that prints each kind of block."""
+    return {"timeline": timeline_image(session, start_clock), "qr": link_codes(session),
+            "block_macros": guide_macros()}
+
+
+_PARTICIPANT_CLASSES: dict[type, type] = {}
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def participant_class(kind: type[kinds.Kind]) -> type:
+    """A frozen class whose fields are the kind's participant fields and `src`, and whose
+    `kind` is the kind's name: the worksheet's copy of a block can hold nothing else."""
+    made = _PARTICIPANT_CLASSES.get(kind)
+    if made is None:
+        made = dataclasses.make_dataclass(
+            f"{kind.__name__}ForParticipants",
+            [(name, Any) for name in kind.participant_fields] + [("src", m.Source)],
+            namespace={"kind": kind.name}, frozen=True)
+        made.__module__ = __name__
+        _PARTICIPANT_CLASSES[kind] = made
+    return made
+
+
+def participant_view(block: Any) -> Any:
+    """The worksheet's copy of a block of a participant kind: its participant fields only.
+    Each is plain text, a number, a truth value or a list of them, so that no object
+    carries facilitator material along with it."""
+    kind = kinds.kind_of(block)
+    if kind is None or not kind.participant_fields:
+        raise KitError(f"{block.src}: a '{getattr(block, 'kind', '?')}' block does not reach the worksheet")
+    values = {}
+    for name in kind.participant_fields:
+        value = getattr(block, name)
+        if isinstance(value, (tuple, list)) and all(isinstance(item, _PLAIN) for item in value):
+            value = tuple(value)
+        elif not isinstance(value, _PLAIN):
+            raise KitError(f"block kind '{kind.name}': participant field '{name}' holds a "
+                           f"{type(value).__name__}; it may hold only text, numbers, true or false, "
+                           "or lists of them")
+        values[name] = value
+    return participant_class(kind)(src=block.src, **values)
 
 
 def worksheet_view(session: m.Session, date: str = "") -> WorksheetSession:
     parts = []
     for seg in session.segments:
-        blocks = tuple(dataclasses.replace(b, answer="") if isinstance(b, m.Prompt) else b
-                       for b in seg.blocks if b.for_participants)
+        blocks = tuple(participant_view(b) for b in seg.blocks if kinds.for_participants(b))
         if blocks:
             parts.append(WorksheetPart(seg.title, blocks))
     return WorksheetSession(session.number, session.id, session.title, date, session.prework,
-                            session.prework_minutes, tuple(parts), link_codes(session, resources=False))
+                            session.prework_minutes, tuple(parts), link_codes(session, resources=False),
+                            worksheet_macros())
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from kit import kinds
 from kit import model as m
 from kit.build import BuildOptions, build
 from kit.check import check_kit_dir
@@ -217,7 +218,7 @@ def test_apply_org_places_examples_and_finds_the_gaps(kit, tmp_path):
     assert second.segments[0].blocks == load_kit(kit).kit.courses[0].sessions[1].segments[0].blocks
     # Session 1 has no example for Globex: the course's example becomes a bring-your-own box.
     (byo,) = first.blocks("byo")
-    assert isinstance(byo, m.ByoExample) and not byo.for_participants
+    assert isinstance(byo, m.ByoExample) and not kinds.for_participants(byo)
     assert byo.model.title == "FAC-EXAMPLE-TITLE" and byo.model_product == "Acme Widget"
     assert byo.organisation == "Globex" and byo.products == ("Globex Gadget", "Globex Gizmo")
     assert first.blocks("example") == ()
