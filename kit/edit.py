@@ -17,6 +17,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from kit import model as m
 from kit.errors import KitError, Problem, Problems
 from kit.loader import MODULE_RE, load_kit
 from kit.safefs import atomic_write
@@ -74,10 +75,8 @@ def find_module(root: Path, session: str, course: str | None = None) -> ModuleRe
         match = MODULE_RE.match(path.name)
         if match and path.is_file():
             modules.append((path, int(match.group(1)), match.group(2)))
-    key = session.strip()
-    wanted = int(key) if key.isascii() and key.isdigit() and len(key) <= 3 else None  # '3', '03', '003'
     for path, number, slug in modules:
-        if key in (slug, path.stem, path.name) or wanted == number:
+        if m.names_session(session, number, slug, path.stem):
             return ModuleRef(root, course, path, number, slug)
     names = ", ".join(p.stem for p, _, _ in modules) or "none"
     raise KitError(f"no session '{session}' in course '{course}'; sessions: {names}")
@@ -283,9 +282,7 @@ def add_anecdote(ref: ModuleRef, segment: str, title: str, story: str, point: st
     _, _, body, body_line = split_front_matter(decoded)
     _, raw_segments = build_tree(body, body_line, lambda *_: None)
     titles = [segment_title(s.heading) for s in raw_segments]
-    wanted = " ".join(segment.split())
-    matches = [i for i, t in enumerate(titles) if t == wanted] or \
-              [i for i, t in enumerate(titles) if t.casefold() == wanted.casefold()]
+    matches = m.matching_titles(titles, segment)
     if len(matches) != 1:
         listed = "; ".join(f"'{t}'" for t in titles) or "none"
         what = "more than one segment is called" if matches else "no segment called"

@@ -279,8 +279,9 @@ class Course:
     version: str = ""  # a short hash of the course's content
 
     def session(self, key: str | int) -> Session | None:
+        """The session a user names: its number ('3', '03', '003'), slug, or file stem."""
         for s in self.sessions:
-            if str(key) in (str(s.number), f"{s.number:02d}", s.slug, s.stem):
+            if names_session(str(key), s.number, s.slug, s.stem):
                 return s
         return None
 
@@ -291,6 +292,27 @@ class Kit:
 
     def course(self, slug: str) -> Course | None:
         return next((c for c in self.courses if c.slug == slug), None)
+
+
+def names_session(key: str, number: int, slug: str, stem: str) -> bool:
+    """Whether `key`, as a user types it on the command line or in a profile, names the
+    session numbered `number` with that slug and file stem ('03-reducing-loss'). The one
+    rule for every command and file that names a session."""
+    key = key.strip()
+    if key.isascii() and key.isdigit() and len(key) <= 3:  # '3', '03', '003'
+        return int(key) == number
+    return key in (slug, stem, f"{stem}.md")
+
+
+def matching_titles(titles: list[str], wanted: str) -> list[int]:
+    """The indexes of the titles that name `wanted`: the same words (spacing ignored on
+    both sides), else the same words in any case. The one rule for naming a segment."""
+    def words(text: str) -> str:
+        return " ".join(text.split())
+
+    wanted = words(wanted)
+    exact = [i for i, t in enumerate(titles) if words(t) == wanted]
+    return exact or [i for i, t in enumerate(titles) if words(t).casefold() == wanted.casefold()]
 
 
 def clock(minutes: int) -> str:

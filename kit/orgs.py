@@ -91,14 +91,8 @@ def profile_from(clean: dict, raw, organisation: m.Organisation, path: str, text
 
 def find_segment(session: m.Session, title: str) -> int | None:
     """The index of the segment called `title` (exactly, else ignoring case and spacing)."""
-    wanted = " ".join(title.split())
-    for same in (lambda t: t == wanted, lambda t: t.casefold() == wanted.casefold()):
-        found = [i for i, seg in enumerate(session.segments) if same(" ".join(seg.title.split()))]
-        if len(found) == 1:
-            return found[0]
-        if found:
-            return None
-    return None
+    found = m.matching_titles([seg.title for seg in session.segments], title)
+    return found[0] if len(found) == 1 else None
 
 
 def default_segment(session: m.Session) -> int | None:

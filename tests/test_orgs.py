@@ -382,3 +382,19 @@ def test_a_build_without_a_profile_is_unchanged(built):
     assert "Acme Widget" in guide
     for marker in ("ORG-EXAMPLE", "Globex", "BRING YOUR OWN", "Bring your own"):
         assert marker not in guide
+
+
+def test_a_session_and_a_segment_are_named_the_same_way_in_a_profile_and_on_the_command_line():
+    """One rule (kit.model.names_session, matching_titles) for `kit announce 003`, `kit add`
+    and a profile's `session: 003`: the number with any leading zeros, the slug or the stem;
+    a segment by its words, spacing ignored, exact case first."""
+    from kit.model import matching_titles, names_session
+
+    for key in ("3", "03", "003", "reducing-loss", "03-reducing-loss", "03-reducing-loss.md", " 3 "):
+        assert names_session(key, 3, "reducing-loss", "03-reducing-loss"), key
+    for key in ("0003", "4", "²", "reducing", "1" * 5000):
+        assert not names_session(key, 3, "reducing-loss", "03-reducing-loss"), key
+    titles = ["Recap", "Pair  flip", "recap notes", "RECAP"]
+    assert matching_titles(titles, " pair flip ") == [1]
+    assert matching_titles(titles, "Recap") == [0]
+    assert matching_titles(titles, "recap") == [0, 3]  # ambiguous: the caller says so
