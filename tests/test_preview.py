@@ -340,8 +340,10 @@ def test_a_folder_that_is_not_a_kit_or_a_taken_port_is_a_kit_error(tmp_path, liv
 
 def test_kit_preview_prints_its_url_and_stops_on_ctrl_c(make_kit):
     root = make_kit()
+    # A terminal's Ctrl-C: pytest-xdist's workers ignore SIGINT, and a child would inherit that.
     proc = subprocess.Popen([sys.executable, "-m", "kit", "preview", str(root), "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         ready, _, _ = select.select([proc.stdout], [], [], PATIENCE)
         assert ready, "kit preview printed nothing"
