@@ -27,17 +27,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-COURSE = """\
-title: Bench Course
-audience: Engineers who measure
-organisation:
-  name: Acme
-  about: A test company.
-  products:
-    - id: widget
-      name: Acme Widget
-      about: Makes widgets.
-"""
+sys.path.insert(0, str(REPO / "tests"))
+from conftest import COURSE_YAML as COURSE  # noqa: E402 - the test fixtures' course, with one product
 
 # One of each kind of block, short (20,000 of them must fit in the 1 MiB a module may
 # have), some with a little Markdown; the module cycles through them.
