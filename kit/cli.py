@@ -177,7 +177,7 @@ def _show(path: Path) -> str:
 @COURSE
 @ORG
 def check(kit_dir, strict, fmt, course, org) -> None:
-    """Validate the kit without rendering: errors and lint warnings as path:line:col lines."""
+    """Validate the kit without rendering: errors and lint warnings as path:line: severity: message lines."""
     import json
 
     from kit.check import check_kit_dir

@@ -269,11 +269,11 @@ def add_anecdote(ref: ModuleRef, segment: str, title: str, story: str, point: st
     try:
         decoded = decode(data)
     except TextProblem as problem:
-        raise KitError([Problem(rel, problem.line, 1, "error", problem.message)]) from None
+        raise KitError([Problem(rel, problem.line, 0, "error", problem.message)]) from None
     context = _course_context(ref)
     errors, _ = _module_problems(decoded, ref, rel, context)
     if errors:
-        raise KitError(errors + [Problem(rel, 1, 1, "error", "fix these errors first; "
+        raise KitError(errors + [Problem(rel, 1, 0, "error", "fix these errors first; "
                                          "the module was not changed")])
     bom = data.startswith(BOM)
     raw = data[len(BOM):].decode("utf-8") if bom else data.decode("utf-8")
@@ -286,7 +286,7 @@ def add_anecdote(ref: ModuleRef, segment: str, title: str, story: str, point: st
     if len(matches) != 1:
         listed = "; ".join(f"'{t}'" for t in titles) or "none"
         what = "more than one segment is called" if matches else "no segment called"
-        raise KitError([Problem(rel, 1, 1, "error", f"{what} '{segment}'; the segments are: {listed}")])
+        raise KitError([Problem(rel, 1, 0, "error", f"{what} '{segment}'; the segments are: {listed}")])
     index = matches[0]
     first = raw_segments[index].line  # 1-based, the heading
     end = raw_segments[index + 1].line - 1 if index + 1 < len(raw_segments) else len(lines)
@@ -309,7 +309,7 @@ def add_anecdote(ref: ModuleRef, segment: str, title: str, story: str, point: st
     try:
         new_text = decode(new_data)
     except TextProblem as problem:  # the module would grow past 1 MiB
-        raise KitError([Problem(rel, problem.line, 1, "error", f"with the anecdote, the {problem.message}; "
+        raise KitError([Problem(rel, problem.line, 0, "error", f"with the anecdote, the {problem.message}; "
                                 "the module was not changed")]) from None
     errors, session = _module_problems(new_text, ref, rel, context)
     found = None
@@ -319,7 +319,7 @@ def add_anecdote(ref: ModuleRef, segment: str, title: str, story: str, point: st
     expected = (title, "\n".join(block[block.index("") + 1:-1]), point, source, retell)
     if errors or found is None or (found.title, found.story, found.point, found.source,
                                    found.retell) != expected:
-        raise KitError(errors + [Problem(rel, fence_line, 1, "error",
+        raise KitError(errors + [Problem(rel, fence_line, 0, "error",
                                          "the anecdote could not be added cleanly; "
                                          "the module was not changed")])
     writable_module(ref)  # again: the checks above read the whole kit, which takes a moment

@@ -314,7 +314,7 @@ class Cache:
                 if sha256_bounded(path, MAX_CACHED_FILE, self.out) != digest:
                     return None
                 outputs.append(path)
-            warnings = [Problem(**w) for w in data["warnings"]]
+            warnings = [Problem(**{**w, "col": w.get("col") or 0}) for w in data["warnings"]]
             if not all(isinstance(getattr(w, f), t) for w in warnings
                        for f, t in (("path", str), ("line", int), ("col", int), ("message", str))):
                 return None

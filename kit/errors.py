@@ -35,7 +35,7 @@ def escape_controls(text: str) -> str:
 class Problem:
     path: str
     line: int
-    col: int
+    col: int  # 1-based; 0 where no column is known (then none is printed)
     severity: str  # "error" or "warning"
     message: str
 
@@ -46,13 +46,14 @@ class Problem:
             return f"error: {message}" if with_col else message
         where = f"{escape_controls(self.path)}:{self.line}"
         if with_col:
-            where += f":{self.col}"
+            if self.col > 0:
+                where += f":{self.col}"
             return f"{where}: {self.severity}: {message}"
         prefix = "" if self.severity == "error" else "warning: "
         return f"{where}: {prefix}{message}"
 
     def as_dict(self) -> dict:
-        return {"path": self.path, "line": self.line, "col": self.col,
+        return {"path": self.path, "line": self.line, "col": self.col or None,
                 "severity": self.severity, "message": self.message}
 
 
@@ -84,11 +85,11 @@ class Problems:
                 pass
         return str(path)
 
-    def error(self, path, line: int, message: str, col: int = 1) -> None:
-        self.items.append(Problem(self.rel(path), max(line, 1), max(col, 1), "error", message))
+    def error(self, path, line: int, message: str, col: int = 0) -> None:
+        self.items.append(Problem(self.rel(path), max(line, 1), max(col, 0), "error", message))
 
-    def warning(self, path, line: int, message: str, col: int = 1) -> None:
-        self.items.append(Problem(self.rel(path), max(line, 1), max(col, 1), "warning", message))
+    def warning(self, path, line: int, message: str, col: int = 0) -> None:
+        self.items.append(Problem(self.rel(path), max(line, 1), max(col, 0), "warning", message))
 
     @property
     def errors(self) -> list[Problem]:

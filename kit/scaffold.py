@@ -250,7 +250,7 @@ The story.
 | --- | --- |
 | `kit new session {slug} "Title"` | add the next numbered session, with a run of show to fill in |
 | `kit add anecdote 02 --segment "Recap" --title "..."` | add an anecdote to a segment (the story from `--from-file`, standard input or your editor) |
-| `kit check` | list every error and missing piece as `path:line:col: message` |
+| `kit check` | list every error and missing piece as `path:line: error|warning: message` |
 | `kit build` | write the PDFs into `build/` |
 | `kit announce 02 --delivery cohort.yaml` | print session 2's pre-work announcement in Markdown |
 | `kit export -o course.json` | write the whole course as JSON |
@@ -415,5 +415,5 @@ def new_session(root: Path, course: str, title: str) -> Path:
     try:
         _write_new(path, text)
     except FileExistsError:
-        raise KitError([Problem(rel, 1, 1, "error", "the file already exists; it was not changed")]) from None
+        raise KitError([Problem(rel, 1, 0, "error", "the file already exists; it was not changed")]) from None
     return path

@@ -20,7 +20,7 @@ def test_escape_controls_shows_c0_c1_del_and_bidi_as_escapes_and_keeps_other_tex
 def test_problem_format_escapes_path_and_message():
     line = Problem(f"content/c/{CLEAR}.md", 2, 1, "error", f"unknown key '{TITLE}'").format(with_col=True)
     assert "\x1b" not in line and "\x07" not in line
-    assert "\\x1b]0;owned\\x07" in line and "\\x1b[2J.md:2:1" in line
+    assert "\\x1b]0;owned\\x07" in line and "\\x1b[2J.md:2:1: error" in line
 
 
 def test_kit_check_and_build_print_a_hostile_key_and_value_escaped(tmp_path):
@@ -33,3 +33,9 @@ def test_kit_check_and_build_print_a_hostile_key_and_value_escaped(tmp_path):
         assert "\\x1b]0;owned\\x07" in result.output
         assert "\x1b" not in result.output and "\x07" not in result.output
         assert "Traceback" not in result.output
+
+
+def test_a_column_is_printed_only_where_one_is_known():
+    assert Problem("a.md", 3, 0, "warning", "m").format(with_col=True) == "a.md:3: warning: m"
+    assert Problem("a.md", 3, 7, "warning", "m").format(with_col=True) == "a.md:3:7: warning: m"
+    assert Problem("a.md", 3, 0, "warning", "m").as_dict()["col"] is None

@@ -161,7 +161,7 @@ def test_corpus_through_the_command_line(path, tmp_path, quiet_listener):
         assert result.exit_code == (1 if has_errors else 0), result.output
     for severity, line, text in expected:
         if severity != "clean":
-            assert re.search(rf"^{re.escape(target)}:{line}:1: {severity}: .*{re.escape(text)}",
+            assert re.search(rf"^{re.escape(target)}:{line}: {severity}: .*{re.escape(text)}",
                              check.stdout, re.M), check.stdout
     if has_errors:
         first_error = next((line, text) for sev, line, text in expected if sev == "error")
@@ -671,7 +671,7 @@ def test_check_warns_about_images_without_alt_and_plain_http_links(tmp_path):
                                         "content/fixture/pic.png": b"\x89PNG"})
     result = CliRunner().invoke(main, ["check", str(root)])
     assert result.exit_code == 0, result.output
-    found = [line for line in result.stdout.splitlines() if ":7:1: warning: " in line]
+    found = [line for line in result.stdout.splitlines() if ":7: warning: " in line]
     assert sorted(line.split("warning: ")[1] for line in found) == [
         "an <img> has no alt text",
         "an image has no alt text: write it between the brackets ![...](...)",

@@ -374,7 +374,7 @@ def test_a_module_of_too_many_blocks_is_an_error_at_the_first_one_too_many(make_
                             f"may have at most {MAX_BLOCKS}, which already take the PDF engine about 15 seconds: "
                             "split it into several sessions"]
     result = CliRunner().invoke(main, ["check", str(root)])
-    assert result.exit_code == 1 and f"{PATH}:{7 + 4 * MAX_BLOCKS}:1: error: the module has" in result.output
+    assert result.exit_code == 1 and f"{PATH}:{7 + 4 * MAX_BLOCKS}: error: the module has" in result.output
     assert errors(kit_with(make_kit, blocks(MAX_BLOCKS))) == []
 
 

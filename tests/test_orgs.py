@@ -261,7 +261,7 @@ def test_check_lists_every_gap(kit, tmp_path):
     result = CliRunner().invoke(main, ["check", str(kit), "--org", str(profile)])
     assert result.exit_code == 0, result.output
     gap_lines = [line for line in result.output.splitlines() if "bring your own example" in line]
-    assert gap_lines == ["content/fixture/01-fixture.md:1:1: warning: no example for Globex's products "
+    assert gap_lines == ["content/fixture/01-fixture.md:1: warning: no example for Globex's products "
                          "(gadget, gizmo); the guide will print a 'bring your own example' box"]
     strict = CliRunner().invoke(main, ["check", str(kit), "--org", str(profile), "--strict"])
     assert strict.exit_code == 1
@@ -273,7 +273,7 @@ def test_check_reports_profile_errors_by_line(kit, tmp_path):
     profile = write(tmp_path / "p.yaml", PROFILE.replace("product: gadget", "product: gadgett"))
     result = CliRunner().invoke(main, ["check", str(kit), "--org", str(profile)])
     assert result.exit_code == 1
-    assert f"{profile}:12:1: error: example names product 'gadgett', which the profile does not declare; " \
+    assert f"{profile}:12: error: example names product 'gadgett', which the profile does not declare; " \
            "its products: gadget, gizmo" in result.output
     assert "Traceback" not in result.output
 
