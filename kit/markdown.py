@@ -19,6 +19,7 @@ import markdown as _markdown
 import nh3
 from markupsafe import Markup
 
+from kit.fences import CodeFences
 from kit.links import LINK_SCHEMES, allowed_link, url_scheme
 
 ALLOWED_TAGS = {
@@ -228,14 +229,9 @@ CONTAINER_RE = re.compile(r"[ \t]*(?:[-*+>]|\d{1,9}[.)])(?:[ \t]+|$)")
 def nesting(text: str) -> tuple[int, int]:
     """(deepest nesting of lists and quotes, its 0-based line) — measured on the lines' starts."""
     deepest, where = 0, 0
-    fence = ""
+    fences = CodeFences()
     for number, line in enumerate(text.split("\n")):
-        stripped = line.lstrip()
-        if fence:  # code is not nesting, however far it is indented
-            fence = "" if stripped.startswith(fence) else fence
-            continue
-        if stripped.startswith(("```", "~~~")):
-            fence = stripped[:3]
+        if fences.code(line):  # code is not nesting
             continue
         expanded = line.expandtabs(4)
         indent = len(expanded) - len(expanded.lstrip(" "))

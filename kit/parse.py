@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from kit import kinds
+from kit.fences import CodeFences
 from kit import model as m
 from kit.schema import SEGMENT_ATTRS, SESSION, check_mapping
 from kit.yamlload import LineDict, YamlProblem, load_yaml
@@ -27,7 +28,6 @@ MAX_MODULE_BYTES = 1024 * 1024
 FENCE_RE = re.compile(r"^\s{0,3}(:{3,})(.*)$")
 H2_RE = re.compile(r"^##(?!#)(.*)$")
 ATTRS_RE = re.compile(r"\{([^{}]*)\}\s*$")
-CODE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 FIELD_RE = re.compile(r"^[A-Za-z_][\w-]*:(\s|$)")
 # What is printed in headings and on the one-page run sheet must stay short: besides
 # fitting the page, very long unbroken lines there make the PDF engine's line
@@ -103,7 +103,7 @@ def build_tree(lines: list[str], first_line: int, report: Report) -> tuple[Node,
     overview = Node("overview", "", first_line)
     segments: list[RawSegment] = []
     stack: list[Node] = [overview]
-    code_fence = ""
+    fences = CodeFences()
 
     def close_all(reason_line: int) -> None:
         where = f"before line {reason_line}" if reason_line else "at its end"
@@ -119,14 +119,7 @@ def build_tree(lines: list[str], first_line: int, report: Report) -> tuple[Node,
 
     for offset, text in enumerate(lines):
         line = first_line + offset
-        if code_fence:
-            stack[-1].children.append((line, text))
-            if text.strip().startswith(code_fence):
-                code_fence = ""
-            continue
-        code = CODE_RE.match(text)
-        if code:
-            code_fence = code.group(1)
+        if fences.code(text):
             stack[-1].children.append((line, text))
             continue
         heading = H2_RE.match(text)

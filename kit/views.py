@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kit import kinds
+from kit.fences import CodeFences
 from kit import model as m
 from kit import qr, timeline
 from kit.errors import KitError
@@ -247,16 +248,13 @@ def introduction(text: str) -> Introduction:
     introduction's top headings are lifted out here and printed by the template as the
     front matter's h1 and h2 (and so as bookmarks); what lies under them stays Markdown.
     """
-    title, heading, fence = "", "", ""
+    title, heading = "", ""
     sections: list[IntroSection] = []
     body: list[str] = []
+    fences = CodeFences()
     for line in text.splitlines():
-        stripped = line.lstrip()
-        if fence:
-            if stripped.startswith(fence):
-                fence = ""
-        elif stripped.startswith(("```", "~~~")):
-            fence = stripped[:3]
+        if fences.code(line):
+            pass
         elif not line.startswith(" ") and (line.startswith("# ") or line.startswith("## ")):
             level = 1 if line.startswith("# ") else 2
             words = line.lstrip("#").strip().rstrip("#").strip()
