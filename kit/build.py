@@ -239,8 +239,13 @@ def build(kit_root: Path, options: BuildOptions,
     kit_root = Path(kit_root).resolve()
     out = Path(options.out).resolve()
     check_output_folder(out, kit_root)
-    with Cache(out / CACHE_DIR, out) as cache:  # one build at a time in an output folder
-        return _build(kit_root, out, options, cache, progress)
+    try:
+        with Cache(out / CACHE_DIR, out) as cache:  # one build at a time in an output folder
+            return _build(kit_root, out, options, cache, progress)
+    except OSError as exc:  # the output folder cannot be made or written (a file in the way, a full disk)
+        where = exc.filename or out
+        raise KitError(f"{where}: cannot write the build: {exc.strerror or exc}; "
+                       "PDFs from earlier builds are as they were") from None
 
 
 def _build(kit_root: Path, out: Path, options: BuildOptions, cache,

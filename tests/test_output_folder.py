@@ -284,3 +284,10 @@ def test_a_folder_linked_out_of_the_kit_is_refused_before_any_file_in_it_is_open
     (root / folder).symlink_to(outside, target_is_directory=True)
     opened = opened_during(build, root, BuildOptions(out=tmp_path / "out", jobs=1))
     assert not [p for p in opened if outside.resolve() in p.parents], opened
+
+
+def test_an_output_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
+    (tmp_path / "file").write_text("in the way")
+    root = write_kit(tmp_path / "kit")
+    with pytest.raises(KitError, match="file/out/.kit-cache: cannot write the build: Not a directory"):
+        build(root, BuildOptions(out=tmp_path / "file/out", jobs=1))
