@@ -22,7 +22,8 @@ from kit.delivery import Delivery, format_date, load_delivery
 from kit.errors import KitError, Problem
 from kit.loader import load_kit
 from kit.paths import PACKAGE, bundled_templates
-from kit.safefs import inside, read_bounded, real_folder, remove_our_temporaries, sha256_bounded, temporary
+from kit.safefs import (Unsafe, inside, ordinary_mode, read_bounded, real_folder, remove_our_temporaries,
+                        sha256_bounded, temporary)
 from kit.render import environment, render_template, stylesheet
 from kit.views import run_of_show, segment_anchor, worksheet_view
 
@@ -81,11 +82,6 @@ def check_course_folders(out: Path, kit_root: Path, slugs: list[str]) -> None:
             raise KitError(f"content/{slug}: a course may not be named {CACHE_DIR}")
 
 
-def output_folders(out: Path, slugs: list[str]) -> list[Path]:
-    """The folders a build writes into: each course's, its sessions/ (and the cache)."""
-    return [folder for slug in slugs for folder in (out / slug, out / slug / "sessions")]
-
-
 def _same(path: Path, data: bytes | Path) -> bool:
     """Whether `path` is a regular file (not a link) already holding exactly `data`."""
     try:
@@ -119,7 +115,7 @@ def write_atomically(files: Mapping[Path, bytes | Path], out: Path) -> list[Path
                 continue
             fd, tmp = temporary(path)
             staged.append((tmp, path))
-            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
+            os.fchmod(fd, ordinary_mode())  # mkstemp makes 0600; outputs are ordinary files
             with os.fdopen(fd, "wb") as handle:
                 if isinstance(data, Path):
                     with open(data, "rb") as source:
@@ -134,12 +130,6 @@ def write_atomically(files: Mapping[Path, bytes | Path], out: Path) -> list[Path
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
     return list(files)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 class Planner:
@@ -360,9 +350,7 @@ def load_and_plan(kit_root: Path, options: BuildOptions):
 def inputs_digest(kit_root: Path, options: BuildOptions, cache) -> str:
     """A digest of everything a build reads: the kit's files, the bundled templates, options."""
     from kit.engine import files_digest
-
     from kit.parse import MAX_MODULE_BYTES
-    from kit.safefs import Unsafe
 
     extra = [Path(p) for p in (options.org, options.delivery) if p]
     parts = [files_digest([kit_root / "content", kit_root / "templates"], root=kit_root),

@@ -20,7 +20,7 @@ from pathlib import Path
 from kit import model as m
 from kit.errors import KitError, Problem, Problems
 from kit.loader import MODULE_RE, load_kit
-from kit.safefs import atomic_write
+from kit.safefs import Unsafe, atomic_write, read_bounded
 from kit.parse import (ATTRS_RE, MAX_MODULE_BYTES, Node, TextProblem, build_tree, decode,
                        parse_module, split_front_matter)
 from kit.yamlload import YamlProblem, load_yaml
@@ -263,7 +263,9 @@ def add_anecdote(ref: ModuleRef, segment: str, title: str, story: str, point: st
 
     writable_module(ref)
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, MAX_MODULE_BYTES)
+    except Unsafe:
+        raise KitError(f"{rel}: the module is over 1 MiB, or not a regular file; it was not changed") from None
     except OSError as exc:
         raise KitError(f"{rel}: cannot read the module: {exc.strerror or exc}") from None
     try:

@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, replace
-from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
@@ -103,13 +102,6 @@ def store(folder: Path, entry: str, files: dict, info: dict) -> dict[str, str]:
 WORKER_MODULES = ["kit.engine", "kit.assemble", "kit.pdf"]
 
 
-def _engine_version() -> str:
-    try:
-        return metadata.version("weasyprint")
-    except metadata.PackageNotFoundError:  # pragma: no cover
-        return "?"
-
-
 def files_digest(folders: list[Path], skip_suffixes: tuple[str, ...] = (), root: Path | None = None) -> str:
     """A digest of every file under the folders (their names and bytes).
 
@@ -157,7 +149,8 @@ class Cache:
     The folder may have come with the kit, so nothing in it is believed: every file is
     read bounded and only if it is a regular file inside the folder, paths it names are
     taken relative to the output folder and refused outside it, and a malformed entry is
-    simply a miss. `lock()` keeps a second build out of the same output folder.
+    simply a miss. `open()` (or `with Cache(...)`) takes a lock that keeps a second build
+    out of the same output folder.
     """
 
     def __init__(self, folder: Path, out: Path | None = None):

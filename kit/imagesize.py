@@ -13,12 +13,15 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import os
 import re
 import struct
 import warnings
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
+
+from kit.safefs import open_regular
 
 MAX_PIXELS = 40_000_000        # 40 megapixels: 160 MB decoded; a full-page photo needs under 10
 MAX_BYTES = 16 * 1024 * 1024   # one image file
@@ -174,7 +177,7 @@ def _file_problem(path: Path, name: str, roots: tuple[Path, ...], depth: int) ->
         size = path.stat().st_size
         if size > MAX_BYTES:
             return f"image '{name}' is {size:,} bytes: at most {MAX_BYTES // 2**20} MiB"
-        with path.open("rb") as handle:
+        with os.fdopen(open_regular(path, MAX_BYTES), "rb") as handle:  # no pipe, no link, bounded
             head = handle.read(HEAD)
             handle.seek(0)
             if not _looks_like_svg(_utf8(head)):

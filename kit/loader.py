@@ -24,7 +24,7 @@ from kit.markdown import (MAX_BRACKET_WORK, MAX_NESTING, bracket_work, dropped_h
                           links_lost, nesting)
 from kit.markdown import MAX_ELEMENTS, element_count, layout_problem
 from kit.parse import MAX_MODULE_BYTES, TextProblem, decode, parse_module
-from kit.safefs import inside
+from kit.safefs import Unsafe, inside, read_bounded
 from kit.schema import COURSE, check_mapping
 from kit.yamlload import YamlProblem, load_yaml
 
@@ -49,11 +49,12 @@ def read_text(path: Path, root: Path, problems: Problems) -> str | None:
         if not path.is_file():  # a device, a pipe or a folder would block or fail the read
             problems.error(path, 1, "not a regular file; it is not read")
             return None
-        with path.open("rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size > MAX_MODULE_BYTES:
-                raise TextProblem(1, f"file is larger than 1 MiB ({size:,} bytes)")
-            return decode(handle.read(MAX_MODULE_BYTES + 1))
+        size = path.stat().st_size
+        if size > MAX_MODULE_BYTES:
+            raise TextProblem(1, f"file is larger than 1 MiB ({size:,} bytes)")
+        return decode(read_bounded(path, MAX_MODULE_BYTES))  # checked again on what is opened
+    except Unsafe:
+        problems.error(path, 1, "the file changed while it was read; it is not read")
     except TextProblem as problem:
         problems.error(path, problem.line, problem.message)
     except OSError as exc:

@@ -39,7 +39,10 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from kit import model as m
 from kit.errors import KitError, Problem
 from kit.loader import RESOURCE_FOLDERS
-from kit.safefs import inside
+from kit.safefs import inside, open_regular
+
+# A file the preview serves (an image, a stylesheet): at most what the PDF engine reads.
+MAX_SERVED_BYTES = 64 << 20
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -464,8 +467,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _send_file(self, target: Path, head: bool) -> None:
-        try:
-            handle = target.open("rb")
+        try:  # a regular file (a pipe would stall the server) of a size a page may show
+            handle = os.fdopen(open_regular(target, MAX_SERVED_BYTES), "rb")
         except OSError:
             return self._send(404, b"not found\n", "text/plain; charset=utf-8", head)
         with handle:

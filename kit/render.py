@@ -73,6 +73,7 @@ from jinja2.utils import Cycler, Joiner, Namespace, generate_lorem_ipsum
 from kit.errors import KitError, Problem
 from kit.markdown import render_markdown
 from kit.paths import bundled_templates
+from kit.safefs import TooLarge as FileTooLarge, Unsafe, read_bounded
 
 RENDER_SECONDS = 10.0
 MAX_OUTPUT = 8 * 2**20            # characters (and items of a list a template makes)
@@ -174,29 +175,14 @@ def read_template_file(real: str, info: os.stat_result, shown: str) -> str:
         raise TemplateFileRefused(shown, "not a regular file; it is not read")
     if info.st_size > MAX_TEMPLATE_BYTES:
         raise TemplateFileRefused(shown, f"larger than {limit}, the limit for a template or stylesheet")
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(real, flags)
+    try:  # checked again on what is opened (kit.safefs): the file may have changed since
+        data = read_bounded(Path(real), MAX_TEMPLATE_BYTES)
+    except FileTooLarge:  # it grew since it was looked at
+        raise TemplateFileRefused(shown, f"larger than {limit}, the limit for a template or stylesheet") from None
+    except Unsafe:
+        raise TemplateFileRefused(shown, "the file changed while it was read; it is not read") from None
     except OSError as exc:
         raise TemplateFileRefused(shown, f"cannot be read: {exc.strerror}") from None
-    try:
-        opened = os.fstat(fd)
-        if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino):
-            raise TemplateFileRefused(shown, "the file changed while it was read; it is not read")
-        chunks, left = [], MAX_TEMPLATE_BYTES + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 16))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-    except OSError as exc:
-        raise TemplateFileRefused(shown, f"cannot be read: {exc.strerror}") from None
-    finally:
-        os.close(fd)
-    data = b"".join(chunks)
-    if len(data) > MAX_TEMPLATE_BYTES:
-        raise TemplateFileRefused(shown, f"larger than {limit}, the limit for a template or stylesheet")
     data = data.removeprefix(codecs.BOM_UTF8)
     try:
         return data.decode("utf-8")

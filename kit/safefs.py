@@ -26,6 +26,10 @@ class Unsafe(OSError):
     """A path that is not a regular file inside its folder, or too large to read."""
 
 
+class TooLarge(Unsafe):
+    """A regular file over the size limit (found before reading, or while reading)."""
+
+
 # Temporary files this program makes: '.' + the target's name + '.kit-' + 8 random characters.
 TMP_INFIX = ".kit-"
 TMP_RE = re.compile(r"^\..+\.kit-[a-z0-9_]{8}\.tmp$")
@@ -63,7 +67,7 @@ def open_regular(path: Path, limit: int, within: Path | None = None) -> int:
         if not stat.S_ISREG(info.st_mode):
             raise Unsafe(f"{path}: not a regular file")
         if info.st_size > limit:
-            raise Unsafe(f"{path}: larger than {limit:,} bytes ({info.st_size:,})")
+            raise TooLarge(f"{path}: larger than {limit:,} bytes ({info.st_size:,})")
     except BaseException:
         os.close(fd)
         raise
@@ -76,7 +80,7 @@ def read_bounded(path: Path, limit: int, within: Path | None = None) -> bytes:
     with os.fdopen(fd, "rb") as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:  # it grew after the check
-        raise Unsafe(f"{path}: larger than {limit:,} bytes")
+        raise TooLarge(f"{path}: larger than {limit:,} bytes")
     return data
 
 
@@ -89,7 +93,7 @@ def sha256_bounded(path: Path, limit: int, within: Path | None = None) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             seen += len(block)
             if seen > limit:
-                raise Unsafe(f"{path}: larger than {limit:,} bytes")
+                raise TooLarge(f"{path}: larger than {limit:,} bytes")
             digest.update(block)
     return digest.hexdigest()
 
@@ -125,7 +129,7 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
     disk, then renamed over it. `mode` defaults to an ordinary file's (0666 less umask)."""
     fd, tmp = temporary(path)
     try:
-        os.fchmod(fd, mode if mode is not None else 0o666 & ~_umask())
+        os.fchmod(fd, mode if mode is not None else ordinary_mode())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -151,7 +155,8 @@ def remove_our_temporaries(folder: Path) -> None:
                 pass
 
 
-def _umask() -> int:
+def ordinary_mode() -> int:
+    """The permissions a new ordinary file gets here (0666 less the umask); mkstemp's are 0600."""
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    return 0o666 & ~mask

@@ -274,15 +274,25 @@ def test_reads_at_most_the_limit_and_one_byte(tmp_path, monkeypatch):
     """Checked before and while reading: a file that grows after stat is cut at limit + 1."""
     root = kit_with(tmp_path, {"guide-session.html": "small"})
     requested = []
-    real_read = os.read
+    real_fdopen = os.fdopen
 
-    def counting_read(fd, n):
-        requested.append(n)
-        return b"z" * n  # as if the file went on for ever
+    class Endless:  # as if the file went on for ever
+        def __init__(self, fd, *args):
+            os.close(fd)
 
-    monkeypatch.setattr(render.os, "read", counting_read)
+        def read(self, n=-1):
+            requested.append(n)
+            return b"z" * n
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(os, "fdopen", Endless)  # the read kit.safefs makes of an opened file
     message = refused(root)
-    monkeypatch.setattr(render.os, "read", real_read)
+    monkeypatch.setattr(os, "fdopen", real_fdopen)
     assert sum(requested) == render.MAX_TEMPLATE_BYTES + 1
     assert message.startswith("templates/guide-session.html:1: template error: larger than 256 KiB")
 
