@@ -248,7 +248,7 @@ def _build(kit_root: Path, out: Path, options: BuildOptions, cache,
         written, warnings = unchanged
         refuse_warnings(warnings, options)
         return BuildResult(written, warnings, [])
-    jobs = options.jobs or os.cpu_count() or 1
+    jobs = options.jobs or cores()
     outputs: dict[Path, Path] = {}  # each output and the cache file it is copied from
     with Renderer(jobs, cache, progress) as renderer:
         renderer.warm()  # the workers import WeasyPrint while this process loads and plans
@@ -315,6 +315,15 @@ def _build(kit_root: Path, out: Path, options: BuildOptions, cache,
     cache.record_anchors(all_anchors)
     cache.save_note("qr", {"version": qr.version(), "codes": qr.made()})
     return BuildResult(written, warnings, renderer.rendered)
+
+
+def cores() -> int:
+    """The cores this process may run on (a container or `taskset` may allow fewer than
+    the machine has): the default number of rendering workers."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def refuse_warnings(warnings: list[Problem], options: BuildOptions) -> None:

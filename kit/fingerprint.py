@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import hashlib
 import os
 from importlib import metadata
@@ -43,6 +44,11 @@ def _version_string(lib, function: str) -> str:
         return "unknown"
     func.restype = ctypes.c_char_p
     return (func() or b"").decode("ascii", "replace")
+
+
+@functools.lru_cache(maxsize=1)
+def _library_versions() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(library_versions().items()))
 
 
 def library_versions() -> dict[str, str]:
@@ -155,7 +161,8 @@ def code_digest() -> str:
 
 def renderer_fingerprint() -> str:
     """One string that changes when any of the above, or the kit's code, does. Asked afresh
-    by every build (about 25 ms), so that a long-running `kit preview` sees a font
-    installed meanwhile."""
-    parts = sorted(library_versions().items())
+    by every build, so that a long-running `kit preview` sees a font installed meanwhile.
+    The libraries' versions are read once per process: the libraries a process has
+    loaded are the ones it renders with until it ends."""
+    parts = list(_library_versions())
     return hashlib.sha256(repr((parts, fonts_digest(), code_digest())).encode()).hexdigest()[:24]

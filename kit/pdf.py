@@ -124,11 +124,31 @@ def _fixed_font_dates():
             os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
+# Parsed stylesheets, kept for the life of the process: every document of a build
+# uses the same print CSS, and parsing it is about a fifth of rendering a short
+# document. A parsed stylesheet is not changed by rendering; the key holds
+# everything the parse reads (the text, the base for relative URLs, the folders
+# an @import may read from).
+_STYLESHEETS: dict[tuple, CSS] = {}
+_STYLESHEETS_KEPT = 8
+
+
+def _stylesheet(css: str, base_url: str, roots: list[Path], fetcher: KitFetcher) -> CSS:
+    key = (hashlib.sha256(css.encode()).hexdigest(), base_url, tuple(str(r) for r in fetcher.roots))
+    parsed = _STYLESHEETS.get(key)
+    if parsed is None:
+        parsed = CSS(string=css, base_url=base_url, url_fetcher=fetcher)
+        if len(_STYLESHEETS) >= _STYLESHEETS_KEPT:
+            _STYLESHEETS.pop(next(iter(_STYLESHEETS)))
+        _STYLESHEETS[key] = parsed
+    return parsed
+
+
 def render_pdf(html: str, css: str, base_url: str, roots: list[Path], identifier: str,
                tagged: bool = True) -> Rendered:
     fetcher = KitFetcher(roots)
     document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
-        stylesheets=[CSS(string=css, base_url=base_url, url_fetcher=fetcher)])
+        stylesheets=[_stylesheet(css, base_url, roots, fetcher)])
     anchors: dict[str, int] = {}
     for index, page in enumerate(document.pages):
         for name in page.anchors:

@@ -586,6 +586,39 @@ class KitSandbox(ImmutableSandboxedEnvironment):
         return _StrFormat(value.__self__, wrapped, value.__name__ == "format_map")
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept for the life of the process, shared by every KitSandbox.
+
+    Compiling the templates is about a sixth of a small build, and `kit preview` and a
+    process that builds more than once compile the same sources again and again. Jinja
+    looks a template up by its name, the path it reports and a checksum of its source,
+    so an edited template, or a kit's own template of the same name, is compiled anew.
+    Every KitSandbox is made by `environment()` with the same options, so the same
+    source always compiles to the same code. At most KEPT templates are kept.
+    """
+
+    KEPT = 256
+
+    def __init__(self) -> None:
+        self._code: dict[tuple[str, str], types.CodeType] = {}
+        self._lock = threading.Lock()
+
+    def load_bytecode(self, bucket) -> None:
+        with self._lock:
+            code = self._code.get((bucket.key, bucket.checksum))
+        if code is not None:
+            bucket.code = code
+
+    def dump_bytecode(self, bucket) -> None:
+        with self._lock:
+            if len(self._code) >= self.KEPT:
+                self._code.pop(next(iter(self._code)))
+            self._code[(bucket.key, bucket.checksum)] = bucket.code
+
+
+_COMPILED = _CompiledTemplates()
+
+
 # --- the public functions ----------------------------------------------------------
 
 def environment(kit_root: Path | None) -> KitSandbox:
@@ -608,6 +641,7 @@ def environment(kit_root: Path | None) -> KitSandbox:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=_COMPILED,
     )
     env.filters["md"] = render_markdown
     env.filters["mdi"] = lambda text: render_markdown(text, inline=True)

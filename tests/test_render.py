@@ -457,3 +457,20 @@ def test_kit_check_reports_a_template_linked_out_of_templates_as_the_build_would
     messages = [p.format() for p in check_kit_dir(root) if p.severity == "error"]
     assert messages == ["templates/guide.css:1: the file links out of templates/; templates and "
                         "stylesheets are read only from templates/"]
+
+
+def test_an_edited_kit_template_is_compiled_again_in_the_same_process(tmp_path):
+    """Compiled templates are kept for the process (kit preview builds again and again):
+    an edit, or another kit's template of the same name, must never get old code."""
+    from kit.render import environment, render_template
+
+    first, second = tmp_path / "one", tmp_path / "two"
+    for root, text in ((first, "ONE {{ 1 + 1 }}"), (second, "TWO {{ 2 + 2 }}")):
+        (root / "templates").mkdir(parents=True)
+        (root / "templates" / "page.html").write_text(text)
+    assert render_template(environment(first), "page.html") == "ONE 2"
+    assert render_template(environment(second), "page.html") == "TWO 4"
+    page = first / "templates" / "page.html"
+    page.write_text("EDITED {{ 3 + 3 }}")
+    os.utime(page, ns=(1, 1))  # the same size, any time: the source itself decides
+    assert render_template(environment(first), "page.html") == "EDITED 6"

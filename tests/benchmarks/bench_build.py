@@ -152,9 +152,11 @@ def measure(sessions: int, jobs: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[12, 48])
-    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("-j", "--jobs", type=int, default=0,
+                        help="worker processes (default: as `kit build` chooses, which users get)")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores; jobs: {args.jobs}; python {sys.version.split()[0]}")
+    jobs = args.jobs or "as kit build chooses"
+    print(f"machine: {os.cpu_count()} cores; jobs: {jobs}; python {sys.version.split()[0]}")
     results = {}
     for size in args.sizes:
         r = measure(size, args.jobs)
