@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from markupsafe import Markup, escape
+
 LINK_SCHEMES = ("https", "http", "mailto")
 
 _SCHEME_RE = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
@@ -70,3 +72,38 @@ def link_problem(url: str | None) -> str | None:
 def allowed_link(url: str | None) -> bool:
     """True when `url` may be printed as a link (see `link_problem`)."""
     return link_problem(url) is None
+
+
+# --- printing a URL as text ------------------------------------------------------------
+
+# Before these a printed URL may break (the character starts the next line)...
+URL_BREAK_BEFORE = frozenset("-.?#&=_~%+")
+_BREAK = "\u200b"   # ZERO WIDTH SPACE: a break opportunity, nothing on paper
+_GLUE = "\u2060"    # WORD JOINER: no break here, nothing on paper
+
+
+def url_text(url) -> Markup:
+    """`url` as the visible text of a printed link: escaped HTML that breaks only where a
+    reader cannot mistake the break for a hyphenated word.
+
+    A line may end after a '/' (never inside '//'), or break before one of
+    URL_BREAK_BEFORE ('-', '.', '?', '&', '=', '_'...), which then starts the next line;
+    it never ends with a '-' of the URL: every '-' is joined to the character after it.
+    The breaks are U+200B ZERO WIDTH SPACE and the joins U+2060 WORD JOINER, both
+    zero-width. WeasyPrint (Pango) honours both and draws no glyph for them, so the text
+    read back from the PDF (pdftotext, pypdf, copy and paste) is the URL alone; an HTML
+    page (the preview) keeps them in its text. Only the text changes: the href stays the
+    URL itself. Pair it with CSS that adds no hyphen (`hyphens: none`) and does not break
+    anywhere (`word-break: normal`, no `overflow-wrap: anywhere`).
+    """
+    if url is None:
+        return Markup("")
+    text = url.unescape() if isinstance(url, Markup) else str(url)
+    out = []
+    for i, char in enumerate(text):
+        if i and text[i - 1] == "-":
+            out.append(_GLUE)
+        elif i and ((text[i - 1] == "/" and char != "/") or char in URL_BREAK_BEFORE):
+            out.append(_BREAK)
+        out.append(char)
+    return Markup(escape("".join(out)))

@@ -71,6 +71,7 @@ from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment, SecurityErr
 from jinja2.utils import Cycler, Joiner, Namespace, generate_lorem_ipsum
 
 from kit.errors import KitError, Problem
+from kit.links import url_text as _url_text  # the visible text of a printed URL
 from kit.markdown import render_markdown
 from kit.paths import bundled_templates
 from kit.safefs import TooLarge as FileTooLarge, Unsafe, read_bounded
@@ -646,6 +647,7 @@ def environment(kit_root: Path | None) -> KitSandbox:
     env.filters["md"] = render_markdown
     env.filters["mdi"] = lambda text: render_markdown(text, inline=True)
     env.filters["href"] = _href
+    env.filters["url_text"] = _url_text
     env.guard_filters()
     return env
 
@@ -668,6 +670,8 @@ def render_template(env: KitSandbox, name: str, **context) -> str:
         raise KitError([_problem(env, name, exc)]) from None
     finally:
         env.end()
+
+
 
 
 def _href(url) -> str:

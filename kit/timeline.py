@@ -20,7 +20,10 @@ WIDTH = 1000.0          # user units across the whole bar (the image is scaled t
 BAR_TOP = 4.0
 BAR_HEIGHT = 40.0
 FONT = "Inter, 'DejaVu Sans', sans-serif"
-FONT_SIZE = 14.0        # in user units: about 6.5 pt when the image spans 170 mm
+# In user units. The image is printed as wide as the column, so a user unit is the column's
+# width / (WIDTH + 24): 0.465 pt on A4 (168 mm), 0.481 pt on Letter (174 mm). 16.5 units print
+# at 7.7 and 7.9 pt, so no label on the run sheet is smaller than 7.5 pt.
+FONT_SIZE = 16.5
 LABEL_GAP = 10.0        # white space kept between two time labels on one row
 LEGEND_SWATCH = 22.0
 
@@ -175,7 +178,7 @@ def timeline_svg(items: Sequence[Item], times: Sequence[str], title: str = "") -
         if box.width < 16:
             continue
         digits = len(str(box.number))
-        tab_w, tab_h = 9 + 8 * digits, FONT_SIZE + 5
+        tab_w, tab_h = 9 + 0.6 * FONT_SIZE * digits, FONT_SIZE + 5
         cx, cy = box.x + box.width / 2, BAR_TOP + BAR_HEIGHT / 2
         out.append(f'<rect x="{_num(cx - tab_w / 2)}" y="{_num(cy - tab_h / 2)}" width="{_num(tab_w)}" '
                    f'height="{_num(tab_h)}" rx="3" fill="#fff" stroke="#1a1a1a" stroke-width="0.6"/>')

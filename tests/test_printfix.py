@@ -1,0 +1,205 @@
+"""Two fixes a stand-in facilitator reported on paper, read back from real PDFs at A4 and Letter.
+
+1. A printed URL never ends a line with one of its own hyphens ("crash-" / "course" reads as
+   a hyphenated word): it breaks after a '/' or before '-', '.', '?'... (kit.links.url_text),
+   still fits its column, reads back as the URL, and its link is the URL exactly.
+2. Nothing on the run sheet is printed below 7.5 pt: the table (headers, cues and their
+   labels, code), and the timeline's labels, whose size is the SVG's font-size times the
+   scale at which the image is printed.
+"""
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import subprocess
+from html import unescape
+
+import pytest
+from pypdf import PdfReader
+from pypdf.generic import ContentStream
+
+from conftest import module, write_kit
+from kit.links import url_text
+
+MIN_PT = 7.5
+# Many hyphens, and long enough to wrap in every column it is printed in.
+URL = ("https://example.org/machine-learning/crash-course/descending-into-ml-with-a-very-long-path-name"
+       "-that-goes-on-past-the-end-of-the-column?lang=en-gb&utm_source=run-sheet")
+# A part with no place to break that is wider than the narrow column, then hyphens again.
+TOKEN_URL = "https://example.org/v/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-x-y-z"
+RESOURCE_URL = ("https://example.org/further-reading/a-long-list-of-hyphenated-words-to-break-up-on-paper"
+                "/and-more-of-them-so-that-it-wraps-in-the-wide-list-of-resources-too-x-y-z")
+
+SEGMENTS = 11  # more than 9: the run sheet's dense variant
+DENSE = module(
+    "title: Dense links\nminutes: 55\nobjectives: [Read a long link]\n"
+    f"prework:\n  - title: Hyphens\n    url: {URL}\n    minutes: 5\n    kind: reading\n"
+    f"  - title: Token\n    url: {TOKEN_URL}\n    kind: video\n"
+    f"resources:\n  - title: Further reading\n    url: {RESOURCE_URL}",
+    "\n".join(
+        f"## Part {k} {{minutes=5 kind={'discussion' if k % 2 else 'activity'}}}\n\n"
+        f"::: say\nSay `code-{k}` and H<sub>2</sub>O and <small>small</small> x<sup>2</sup>.\n:::\n\n"
+        f"::: timing\ncut: drop `step-{k}` when late\n:::\n"
+        for k in range(1, SEGMENTS + 1)),
+)
+
+
+@pytest.fixture(scope="module", params=["a4", "letter"])
+def built(request, tmp_path_factory):
+    """The fixture kit (a plain run sheet, with timer and running-long cues) and a dense
+    session with long links, built once per paper size."""
+    from kit.build import BuildOptions, build
+
+    paper = request.param
+    root = write_kit(tmp_path_factory.mktemp(f"kit-{paper}"), {"content/fixture/02-dense.md": DENSE})
+    out = tmp_path_factory.mktemp(f"out-{paper}")
+    build(root, BuildOptions(out=out, paper=paper, jobs=1))
+    return out / "fixture" / "sessions"
+
+
+# --- URLs --------------------------------------------------------------------------------
+
+def test_url_text_breaks_only_where_no_hyphen_is_left_at_a_line_end():
+    text = str(url_text("https://a-b.org/x--y/z?q=1&r_s=t-u"))
+    zw, wj = "\u200b", "\u2060"
+    assert text.replace(zw, "").replace(wj, "").replace("&amp;", "&") == "https://a-b.org/x--y/z?q=1&r_s=t-u"
+    # every '-' is joined to what follows; never a break right after a '-'
+    assert "-" + zw not in text and all(text[i + 1] == wj for i, c in enumerate(text) if c == "-")
+    assert "https://" + zw + "a" in text and "//" in text       # after a '/', never inside '//'
+    for c in ".?=_":
+        assert zw + c in text
+    assert zw + "&amp;" in text
+    assert str(url_text('https://x.org/"<b>')).endswith("&#34;&lt;b&gt;")
+    assert str(url_text(None)) == ""
+
+
+def words(pdf, page: int) -> list[tuple[float, float, float, str]]:
+    """(xMin, yMin, xMax, text) of every word on a page (1-based), as pdftotext sees them."""
+    xml = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-bbox", str(pdf), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    return [(float(a), float(b), float(c), unescape(t)) for a, b, c, t in re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', xml)]
+
+
+def printed_lines(pdf, url: str) -> list[tuple[list[str], float, float]]:
+    """Each place a URL is printed: the lines it is printed on (its words at the same left
+    edge, one under the other, from the one that starts it), the right edge of the widest,
+    and the page's width."""
+    found = []
+    for number, page in enumerate(PdfReader(str(pdf)).pages, start=1):
+        on_page = words(pdf, number)
+        for left, top, _, text in on_page:
+            if len(text) <= len("https://example.org/") or not url.startswith(text):
+                continue
+            below = sorted((w for w in on_page if abs(w[0] - left) < 0.5 and w[1] >= top), key=lambda w: w[1])
+            lines, right = [], 0.0
+            for w in below:
+                if len("".join(lines)) >= len(url):
+                    break
+                lines.append(w[3])
+                right = max(right, w[2])
+            found.append((lines, right, float(page.mediabox.width)))
+    return found
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+@pytest.mark.parametrize("url", [URL, TOKEN_URL, RESOURCE_URL])
+def test_a_printed_url_never_ends_a_line_with_its_hyphen(built, url):
+    documents = ["02-dense-guide.pdf"] + (["02-dense-worksheet.pdf"] if url != RESOURCE_URL else [])
+    wrapped = False
+    for document in documents:
+        printed = printed_lines(built / document, url)
+        assert printed, f"{url} is not printed in {document}"
+        for lines, right, page_width in printed:
+            assert "".join(lines) == url, (document, lines)
+            assert not any(line.endswith("-") for line in lines[:-1]), (document, lines)
+            # It fits: no line runs into the page's margin (17 mm at least on either side).
+            assert right <= page_width - 17 / 25.4 * 72 + 0.5, (document, right, lines)
+            wrapped = wrapped or len(lines) >= 2
+    assert wrapped, f"{url} should wrap in the guide (else this test shows nothing)"
+
+
+@pytest.mark.parametrize("document", ["02-dense-guide.pdf", "02-dense-worksheet.pdf"])
+def test_link_is_the_url_and_no_invisible_character_is_extracted(built, document):
+    reader = PdfReader(str(built / document))
+    uris, text = set(), ""
+    for page in reader.pages:
+        text += page.extract_text() or ""
+        for annot in page.get("/Annots", []):
+            action = annot.get_object().get("/A")
+            if action is not None and "/URI" in action:
+                uris.add(str(action["/URI"]))
+    expected = {URL, TOKEN_URL} | ({RESOURCE_URL} if "guide" in document else set())
+    assert expected <= uris
+    assert not {u for u in uris if u.startswith("https://example.org/")} - expected
+    assert "\u200b" not in text and "\u2060" not in text
+    if shutil.which("pdftotext"):
+        layout = subprocess.run(["pdftotext", "-layout", str(built / document), "-"],
+                                capture_output=True, text=True, check=True).stdout
+        assert "\u200b" not in layout and "\u2060" not in layout
+
+
+# --- sizes on the run sheet ----------------------------------------------------------------
+
+def _times(m, n):
+    """The PDF matrix product m × n (each as a, b, c, d, e, f)."""
+    return (m[0] * n[0] + m[1] * n[2], m[0] * n[1] + m[1] * n[3],
+            m[2] * n[0] + m[3] * n[2], m[2] * n[1] + m[3] * n[3],
+            m[4] * n[0] + m[5] * n[2] + n[4], m[4] * n[1] + m[5] * n[3] + n[5])
+
+
+def text_sizes(reader: PdfReader, page) -> list[tuple[float, bool]]:
+    """(printed size in pt, drawn inside a /Figure) for every text-showing operator on a page,
+    following form XObjects (WeasyPrint draws an SVG's anchored text in them). The printed
+    size is the font size times the scale of the text matrix and the current transformation
+    (pypdf's own visitor loses the transformation inside forms)."""
+    sizes: list[tuple[float, bool]] = []
+
+    def run(stream, resources, ctm, tags):
+        saved, tm, size, tags = [], (1, 0, 0, 1, 0, 0), 0.0, list(tags)
+        xobjects = resources.get("/XObject", {}) if resources else {}
+        for operands, op in ContentStream(stream, reader).operations:
+            if op == b"q":
+                saved.append((ctm, size))
+            elif op == b"Q":
+                ctm, size = saved.pop()
+            elif op == b"cm":
+                ctm = _times(tuple(float(x) for x in operands), ctm)
+            elif op == b"BT":
+                tm = (1, 0, 0, 1, 0, 0)
+            elif op == b"Tm":
+                tm = tuple(float(x) for x in operands)
+            elif op == b"Tf":
+                size = float(operands[1])
+            elif op in (b"BDC", b"BMC"):
+                tags.append(str(operands[0]))
+            elif op == b"EMC" and tags:
+                tags.pop()
+            elif op in (b"Tj", b"TJ", b"'", b'"'):
+                m = _times(tm, ctm)
+                sizes.append((size * math.sqrt(abs(m[0] * m[3] - m[1] * m[2])), "/Figure" in tags))
+            elif op == b"Do":
+                xobject = xobjects[operands[0]].get_object()
+                if xobject.get("/Subtype") == "/Form":
+                    matrix = tuple(float(v) for v in xobject.get("/Matrix", (1, 0, 0, 1, 0, 0)))
+                    run(xobject, xobject.get("/Resources", resources), _times(matrix, ctm), tags)
+
+    run(page.get_contents(), page["/Resources"], (1, 0, 0, 1, 0, 0), [])
+    return sizes
+
+
+@pytest.mark.parametrize("document, segments", [("01-fixture-guide.pdf", 3), ("02-dense-guide.pdf", SEGMENTS)])
+def test_nothing_on_the_run_sheet_is_smaller_than_7_5_pt(built, document, segments):
+    reader = PdfReader(str(built / document))
+    texts = [(page.extract_text() or "").lower() for page in reader.pages]
+    assert sum("keep it on the table" in text for text in texts) == 1
+    # The run sheet's page, and any its table runs on to (the table's header is repeated there).
+    sheets = [page for page, text in zip(reader.pages, texts) if "keep it on the table" in text or "say · cues" in text]
+    sizes = [size for page in sheets for size in text_sizes(reader, page)]
+    labels = [s for s, in_figure in sizes if in_figure]
+    text = [s for s, in_figure in sizes if not in_figure]
+    # The timeline's labels: a number per segment, a time per boundary, a legend entry per kind.
+    assert len(labels) >= 2 * segments + 2, len(labels)
+    assert min(labels) >= MIN_PT - 1e-3, f"timeline labels printed at {min(labels):.2f} pt"
+    assert min(text) >= MIN_PT - 1e-3, f"run sheet text printed at {sorted(set(round(s, 2) for s in text))[:5]} pt"
