@@ -168,7 +168,7 @@ class Planner:
         html = render_template(self.env, "guide-session.html", session=session,
                                date=self.dates(course)[session.number],
                                rows=rows, segments=list(zip(rows, session.segments)),
-                               **guide_context(session, start), **self.common(course))
+                               **guide_context(session, start, course), **self.common(course))
         return Document(f"{course.slug}/sessions/{session.stem}-guide.pdf", html,
                         self.base_url(course), f"{session.number}-")
 
@@ -178,6 +178,17 @@ class Planner:
                                course_title=course.title, language=course.language)
         return Document(f"{course.slug}/sessions/{session.stem}-worksheet.pdf", html,
                         self.base_url(course), f"{session.number}-")
+
+    def answer_key(self, course: m.Course, session: m.Session) -> Document:
+        """The session's worksheet, page for page, with the answers filled in: the last
+        pages of the session's guide (never a participant's document)."""
+        from kit.views import answer_key_view
+
+        ws = answer_key_view(session, self.dates(course)[session.number])
+        html = render_template(self.env, "worksheet-session.html", ws=ws,
+                               course_title=course.title, language=course.language)
+        return Document(f"{course.slug}/sessions/{session.stem}-answer-key.pdf", html,
+                        self.base_url(course), f"K{session.number}-")
 
     def guide_intro(self, course: m.Course) -> Document:
         """The introduction and the course at a glance, numbered 0-1, 0-2 ..."""
@@ -265,20 +276,22 @@ def _build(kit_root: Path, out: Path, options: BuildOptions, cache,
             return Job(doc.key, doc.html, planner.page_css + planner.css[css_name], doc.base_url, roots,
                        resources, place=place)
 
-        renderer.expect(sum(2 * len(s) + 3 for _, _, _, s, _ in plans))  # sessions' guides and sheets, intro, fronts
+        # sessions' guides, sheets and answer keys, the introduction, the fronts
+        renderer.expect(sum(3 * len(s) + 3 for _, _, _, s, _, _ in plans))
         pending = []
-        for _, resources, guides, sheets, sheet_front in plans:
+        for _, resources, guides, sheets, sheet_front, keys in plans:
             pending.append((
                 [renderer.submit(job(d, "guide.css", resources)) for d in guides],
                 [renderer.submit(job(d, "worksheet.css", resources)) for d in sheets],
-                renderer.submit(job(sheet_front, "worksheet.css", resources))))
+                renderer.submit(job(sheet_front, "worksheet.css", resources)),
+                [renderer.submit(job(d, "worksheet.css", resources)) for d in keys]))
         # The contents need every session's page numbers, so the cover and contents come
         # last. Rather than wait, render them now with the page numbers the sessions had in
         # the last build; if the fresh sessions agree (an edit rarely moves a heading to
         # another page), that rendering is the one kept.
         previous = cache.previous_anchors()
         guesses = []
-        for (course, resources, guides, _, _), (p_guides, _, _) in zip(plans, pending):
+        for (course, resources, guides, *_), (p_guides, *_) in zip(plans, pending):
             guess = [known.anchors if (known := p.known()) else previous.get(d.key) for d, p in zip(guides, p_guides)]
             speculative = None
             if all(a is not None for a in guess):
@@ -286,8 +299,8 @@ def _build(kit_root: Path, out: Path, options: BuildOptions, cache,
                 speculative = renderer.submit(job(doc, "guide.css", resources))
             guesses.append((guess, speculative))
         all_anchors = {}
-        for (course, resources, guides, sheets, _), (p_guides, p_sheets, p_front), (guess, speculative) in zip(
-                plans, pending, guesses):
+        for (course, resources, guides, sheets, _, keys), (p_guides, p_sheets, p_front, p_keys), \
+                (guess, speculative) in zip(plans, pending, guesses):
             rendered_guides = [p.get() for p in p_guides]  # the introduction, then each session
             actual = [r.anchors for r in rendered_guides]
             all_anchors.update({d.key: a for d, a in zip(guides, actual)})
@@ -299,12 +312,20 @@ def _build(kit_root: Path, out: Path, options: BuildOptions, cache,
                 front = renderer.submit(job(planner.guide_front(course, anchors, actual[0]), "guide.css",
                                             resources)).get()
             rendered_sheets = [p.get() for p in p_sheets]
+            rendered_keys = [p.get() for p in p_keys]
             sheet_front = p_front.get()
-            for doc, r in zip(guides + sheets, rendered_guides + rendered_sheets):
+            for doc, r in zip(guides[:1] + sheets, rendered_guides[:1] + rendered_sheets):
                 outputs[out / doc.key] = r.pdf
+            guide_parts: list[tuple] = [(front, ""), (rendered_guides[0], guides[0].label)]
+            for session, doc, r, key_doc, key in zip(course.sessions, guides[1:], rendered_guides[1:],
+                                                     keys, rendered_keys):
+                # each session's guide ends with its answer key, from the next page on
+                parts: list[tuple] = [(r, doc.label), (key, key_doc.label, False)]
+                outputs[out / doc.key] = assembled(
+                    cache, parts, f"{course.title}: session {session.number}, {session.title}", course.language)
+                guide_parts += parts
             outputs[out / course.slug / "facilitator-guide.pdf"] = assembled(
-                cache, [(front, "")] + [(r, d.label) for d, r in zip(guides, rendered_guides)],
-                f"{course.title}: facilitator guide", course.language)
+                cache, guide_parts, f"{course.title}: facilitator guide", course.language)
             outputs[out / course.slug / "participant-worksheets.pdf"] = assembled(
                 cache, [(sheet_front, "")] + [(r, d.label) for d, r in zip(sheets, rendered_sheets)],
                 f"{course.title}: participant worksheets", course.language)
@@ -351,8 +372,9 @@ def load_and_plan(kit_root: Path, options: BuildOptions):
                                  skip_suffixes=(".md", ".yaml"), root=kit_root) + files_digest([bundled_templates()])
         guides = [planner.guide_session(course, s) for s in course.sessions]
         sheets = [planner.worksheet_session(course, s) for s in course.sessions]
+        keys = [planner.answer_key(course, s) for s in course.sessions]
         sheet_front = planner.worksheet_front(course)
-        plans.append((course, resources, [planner.guide_intro(course)] + guides, sheets, sheet_front))
+        plans.append((course, resources, [planner.guide_intro(course)] + guides, sheets, sheet_front, keys))
     return warnings, planner, plans
 
 
@@ -374,17 +396,22 @@ def inputs_digest(kit_root: Path, options: BuildOptions, cache) -> str:
 
 
 def assembled(cache, parts: list, title: str, lang: str) -> Path:
-    """A whole-course PDF from its parts (in the cache), taken from the cache when no part changed."""
+    """A whole-course PDF from its parts (in the cache), taken from the cache when no part changed.
+    Each part is (rendered, page-label prefix), and starts on a right-hand page, or
+    (rendered, prefix, False) to follow on the next page whatever its side."""
     from kit.assemble import Part, assemble
 
-    key = cache.key("assembled", title, lang, *(r.sha256 + label for r, label in parts))
+    parts = [(r, label, *rest) for r, label, *rest in parts]
+    rectos = [bool(rest[0]) if rest else True for _, _, *rest in parts]
+    key = cache.key("assembled", title, lang, *(r.sha256 + label + ("" if recto else ":next")
+                                                 for (r, label, *_), recto in zip(parts, rectos)))
     if cache.get(key) is not None:
         return cache.file(key, "pdf")
     fd, tmp = temporary(cache.file(key, "pdf"))
     try:
         with os.fdopen(fd, "wb") as handle:
-            assemble([Part(r.part, label, digest=bytes.fromhex(r.sha256)[:16]) for r, label in parts],
-                     title, lang, handle)
+            assemble([Part(r.part, label, recto, digest=bytes.fromhex(r.sha256)[:16])
+                      for (r, label, *_), recto in zip(parts, rectos)], title, lang, handle)
         cache.put(key, {"pdf": tmp}, {"pages": 0, "anchors": {}, "key": title})
     finally:
         tmp.unlink(missing_ok=True)

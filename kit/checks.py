@@ -100,6 +100,8 @@ def check_session(course: m.Course, session: m.Session, warn: Warn) -> None:
     if timing and not session.blocks(*timing):
         warn(path, 1, "the session has no timing note: say what to cut if running long "
                       "and what to add if running short")
+    check_recovery(course, session, warn)
+    check_fallbacks(course, session, warn)
     for block in session.blocks():
         # A block may come from an organisation profile rather than the module.
         path, line = block.src.path, block.src.line
@@ -116,6 +118,38 @@ def check_session(course: m.Course, session: m.Session, warn: Warn) -> None:
             for url in hrefs:
                 if url_scheme(url) == "http":  # other schemes are loader errors (kit.links)
                     warn(path, line, f"link is not https: {url}")
+
+
+def check_recovery(course: m.Course, session: m.Session, warn: Warn) -> None:
+    """From the session's midpoint on, the cuts must be able to recover the course's share
+    (course.yaml `recovery_minutes` per 90 minutes, scaled to the session's length)."""
+    from kit.views import midpoint, recoverable
+
+    needed = course.recovery_needed(session)
+    half = midpoint(session)
+    can, _ = recoverable(session, half)
+    if needed and can < needed:
+        warn(session.src.path, 1,
+             f"from the midpoint ({m.clock(half)}) on, the cuts can recover {can} minutes; the course asks for "
+             f"{needed} (recovery_minutes: {course.recovery_minutes} per 90 minutes): add '::: cut' blocks "
+             "with 'saves:' to the later segments")
+
+
+def check_fallbacks(course: m.Course, session: m.Session, warn: Warn) -> None:
+    """A question put to the room in a discussion says what to do when nobody answers,
+    unless the course has a general move for silence."""
+    if course.move("silence") is not None:
+        return
+    for segment in session.segments:
+        if segment.kind != "discussion":
+            continue
+        for block in segment.blocks:
+            kind = kinds.kind_of(block)
+            if kind is not None and kind.asks_room and not getattr(block, "fallback", ""):
+                warn(block.src.path, block.src.line,
+                     f"{kind.described()} in the discussion '{segment.title}' does not say what to do when "
+                     "nobody answers: add 'fallback:', or a general move for silence in course.yaml "
+                     "('moves: silence:')")
 
 
 def check_kit(kit: m.Kit, warn: Warn) -> None:

@@ -49,6 +49,13 @@ FIELD_RE = re.compile(r"[A-Za-z_][\w-]*")    # what the parser reads as a `key:`
 MACRO_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # Jinja does not export names that start with '_'
 FIELD_TYPES = (Str, Int, Bool, Choice, Map, List)
 
+# Fields every written kind takes besides its own: when the block begins, in minutes
+# after its segment's start, and how many minutes it takes. The parser lays them out
+# (kit.model.Pace) and checks them against the segment; a kind never sees them.
+PACING = {"at": Int(low=0, high=600), "takes": Int(high=600)}
+# 'decide:' of a cut: minutes from the session's start, as 45 or 0:45.
+CLOCK_PATTERN = r"\d{1,3}|\d{1,2}:[0-5]\d"
+
 
 @dataclass(frozen=True)
 class Parsed:
@@ -97,6 +104,8 @@ class Kind:
     # first; otherwise, and wherever every kind is listed, kinds come in the registry's order.
     mentioned_first: ClassVar[bool] = False
     fenced: ClassVar[bool] = True         # written as a ':::' block; False: made by kit itself
+    numbered: ClassVar[bool] = False      # numbered on the worksheet ('Question 2'), and so in the guide
+    asks_room: ClassVar[bool] = False     # a question to the room, which may say what to do on silence
 
     @classmethod
     def build(cls, block: Parsed, ctx: Context) -> Any:
@@ -150,6 +159,9 @@ def _declaration_problems(kind: Any) -> list[str]:
         problems.append("'answer' is the nested answer of other blocks")
     elif name in REGISTRY:
         problems.append("a kind of that name is registered already")
+    for reserved in PACING:
+        if reserved in getattr(kind, "fields", {}):
+            problems.append(f"field '{reserved}' is taken by every kind (pacing): choose another name")
     model = getattr(kind, "model", None)
     model_fields: set[str] = set()
     if not (isinstance(model, type) and dataclasses.is_dataclass(model)):
@@ -199,9 +211,16 @@ def kind_of(block: Any) -> type[Kind] | None:
 
 
 def block_fields(name: str) -> Mapping[str, Any]:
-    """The fields a block of kind `name` takes ('answer' takes none)."""
+    """The fields a block of kind `name` takes: its own and the pacing fields ('answer'
+    takes none)."""
     kind = written(name)
-    return kind.fields if kind is not None else {}
+    return {**kind.fields, **PACING} if kind is not None else {}
+
+
+def clock_minutes(text: str) -> int:
+    """'45' or '0:45' (as CLOCK_PATTERN allows) -> 45."""
+    hours, _, minutes = text.rpartition(":")
+    return int(hours or 0) * 60 + int(minutes)
 
 
 def mentioned(kinds: Iterable[type[Kind]]) -> list[type[Kind]]:
@@ -269,7 +288,7 @@ class NoteKind(Kind):
 
     @classmethod
     def build(cls, block: Parsed, ctx: Context) -> m.Note:
-        return m.Note(block.body, block.src)
+        return m.Note(block.body, block.src, block.title)
 
 
 @register
@@ -337,7 +356,7 @@ class PairKind(Kind):
     name = "pair"
     model = m.PairActivity
     fields = {"a": Str(), "b": Str(), "minutes": Int(high=120), "swap": Bool(default=True),
-              "debrief": List(Str())}
+              "debrief": List(Str()), "setup": Int(low=0, high=60), "debrief-minutes": Int(low=0, high=120)}
     participant_fields = ("title", "instructions", "role_a", "role_b", "minutes", "swap", "debrief")
     needs_body = True
     empty_message = "the pair activity has no instructions"
@@ -351,7 +370,7 @@ class PairKind(Kind):
     def build(cls, block: Parsed, ctx: Context) -> m.PairActivity:
         f = block.fields
         return m.PairActivity(block.title, block.body, f["a"], f["b"], f["minutes"], f["swap"], f["debrief"],
-                              block.src)
+                              block.src, f["setup"], f["debrief-minutes"])
 
 
 @register
@@ -378,15 +397,35 @@ class MisconceptionKind(QuestionKind):
 class CheckKind(Kind):
     name = "check"
     model = m.Check
+    fields = {"fallback": Str()}
     takes_answer = True
     needs_body = True
     formative = True
+    asks_room = True
     noun = "a check"
     guide_macro = "check"
+    hint = "'fallback:' says what to do when nobody answers"
 
     @classmethod
     def build(cls, block: Parsed, ctx: Context) -> m.Check:
-        return m.Check(block.title, block.body, block.answer, block.src)
+        return m.Check(block.title, block.body, block.answer, block.src, block.fields["fallback"])
+
+
+@register
+class AskKind(Kind):
+    name = "ask"
+    model = m.Ask
+    fields = {"fallback": Str()}
+    takes_answer = True
+    needs_body = True
+    asks_room = True
+    noun = "a question to the room"
+    guide_macro = "ask"
+    hint = "a question to the room; the answer is what to listen for"
+
+    @classmethod
+    def build(cls, block: Parsed, ctx: Context) -> m.Ask:
+        return m.Ask(block.title, block.body, block.answer, block.fields["fallback"], block.src)
 
 
 @register
@@ -398,10 +437,22 @@ class PromptKind(Kind):
     takes_answer = True
     needs_body = True
     formative = True
+    numbered = True
     noun = "a prompt"
     mentioned_first = True
     guide_macro = "prompt"
     worksheet_macro = "prompt"
+
+    # About what one ruled line of the answer key holds (its answers are printed over
+    # the lines participants write on, so that its pages match the worksheet's).
+    KEY_CHARACTERS_PER_LINE = 90
+
+    @classmethod
+    def lint(cls, block: Any, warn: Callable[[str], None]) -> None:
+        room = block.lines * cls.KEY_CHARACTERS_PER_LINE
+        if len(" ".join(block.answer.split())) > room:
+            warn(f"the prompt's answer is longer than its {block.lines} lines hold on the answer key "
+                 f"(about {room} characters): shorten it or give the prompt more 'lines:'")
 
     @classmethod
     def build(cls, block: Parsed, ctx: Context) -> m.Prompt:
@@ -411,19 +462,46 @@ class PromptKind(Kind):
 
 
 @register
+class CutKind(Kind):
+    name = "cut"
+    model = m.Cut
+    fields = {"saves": Int(required=True, high=600),
+              "decide": Str(pattern=CLOCK_PATTERN, hint="minutes from the session's start, as 45 or 0:45")}
+    needs_title = True
+    untitled_message = "a cut says what to drop on its opening line: '::: cut Skip the second story'"
+    plans_timing = True
+    noun = "a cut"
+    guide_macro = "cut"
+    hint = "what to drop when late; 'saves:' minutes"
+
+    @classmethod
+    def build(cls, block: Parsed, ctx: Context) -> m.Cut:
+        f = block.fields
+        decide = clock_minutes(f["decide"]) if f["decide"] else None
+        return m.Cut(block.title, f["saves"] or 0, decide, block.body, block.src)
+
+
+@register
 class TimingKind(Kind):
     name = "timing"
     model = m.TimingNote
     fields = {"cut": Str(), "add": Str()}
     plans_timing = True
     guide_macro = "timing"
+    hint = "'add:' what to do when early"
 
     @classmethod
     def build(cls, block: Parsed, ctx: Context) -> m.TimingNote:
         f = block.fields
         if not (f["cut"] or f["add"] or block.body):
-            ctx.error("the timing note is empty: give 'cut:' and 'add:'")
+            ctx.error("the timing note is empty: give 'add:' (and write cuts as '::: cut' blocks)")
         return m.TimingNote(f["cut"], f["add"], block.body, block.src)
+
+    @classmethod
+    def lint(cls, block: Any, warn: Callable[[str], None]) -> None:
+        if block.cut:
+            warn("a timing note's 'cut:' does not say what it saves: write it as a '::: cut Title' "
+                 "block with 'saves: N' in the segment it shortens")
 
 
 # Blocks that kit makes itself: printed in the guide like the others, never written.

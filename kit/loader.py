@@ -306,7 +306,8 @@ def organisation_from(clean: dict, raw, path: Path, problems: Problems) -> m.Org
             problems.error(path, line, f"product id '{product['id']}' is declared twice")
         seen.add(product["id"])
     return m.Organisation(clean["name"], clean["about"],
-                          tuple(m.Product(p["id"], p["name"], p["about"]) for p in clean["products"]))
+                          tuple(m.Product(p["id"], p["name"], p["about"]) for p in clean["products"]),
+                          clean.get("fictional", False))
 
 
 def load_course(folder: Path, root: Path, problems: Problems,
@@ -365,7 +366,9 @@ def load_course(folder: Path, root: Path, problems: Problems,
         problems.error(course_file, 1, "the course has no modules: add files such as 01-kick-off.md")
     return m.Course(folder.name, meta["title"], meta["subtitle"], meta["audience"], meta["language"],
                     meta["session_minutes"], meta["follows"], own_org, introduction,
-                    tuple(sessions), m.Source(problems.rel(course_file), 1), digest.hexdigest()[:10])
+                    tuple(sessions), m.Source(problems.rel(course_file), 1), digest.hexdigest()[:10],
+                    tuple(m.Move(key, when, meta["moves"][key]) for key, when in m.MOVES if meta["moves"][key]),
+                    meta["recovery_minutes"])
 
 
 def load_kit(root: Path, course: str | None = None, org_file: Path | None = None) -> Loaded:

@@ -31,6 +31,7 @@ class Organisation:
     name: str
     about: str = ""
     products: tuple[Product, ...] = ()
+    fictional: bool = False  # made up for the course's examples (course.yaml or the profile says)
 
     def product(self, product_id: str) -> Product | None:
         return next((p for p in self.products if p.id == product_id), None)
@@ -50,6 +51,7 @@ class Talk:
 class Note:
     text: str
     src: Source
+    title: str = ""
     kind: ClassVar[str] = "note"
 
 
@@ -90,13 +92,22 @@ class PairActivity:
     swap: bool
     debrief: tuple[str, ...]
     src: Source
+    setup: int | None = None            # minutes to form the pairs and explain the task
+    debrief_minutes: int | None = None  # minutes for the debrief; None: what the segment leaves
+
     kind: ClassVar[str] = "pair"
 
     @property
     def total_minutes(self) -> int | None:
+        """The turns' minutes (both turns when the pair swaps)."""
         if self.minutes is None:
             return None
         return self.minutes * (2 if self.swap else 1)
+
+    @property
+    def planned_minutes(self) -> int:
+        """Set-up, turns and debrief, as far as the block says them."""
+        return (self.setup or 0) + (self.total_minutes or 0) + (self.debrief_minutes or 0)
 
 
 @dataclass(frozen=True)
@@ -120,7 +131,40 @@ class Check:
     text: str
     answer: str
     src: Source
+    fallback: str = ""  # what to do when nobody answers
     kind: ClassVar[str] = "check"
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A question put to the room to open or carry a discussion."""
+    title: str
+    text: str
+    answer: str    # what to listen for
+    fallback: str  # what to do when nobody answers
+    src: Source
+    kind: ClassVar[str] = "ask"
+
+
+@dataclass(frozen=True)
+class Cut:
+    """What to drop when the session runs late: part of the segment it is written in.
+
+    `decide` is the latest moment (minutes from the session's start) at which the cut
+    can still be chosen; by default the segment's end less the minutes it saves, the
+    last moment at which those minutes still lie ahead.
+    """
+    title: str
+    saves: int
+    decide_at: int | None  # as written ('decide:'); None: the default
+    text: str
+    src: Source
+    segment_end: int = 0   # the end of its segment, minutes from the session's start
+    kind: ClassVar[str] = "cut"
+
+    @property
+    def decide(self) -> int:
+        return self.decide_at if self.decide_at is not None else self.segment_end - self.saves
 
 
 @dataclass(frozen=True)
@@ -172,6 +216,16 @@ class Block(Protocol):
 # --- sessions and courses ----------------------------------------------------
 
 @dataclass(frozen=True)
+class Pace:
+    """When a block of a segment begins (and how long it takes), as its author planned it
+    with 'at:' and 'takes:'. Found by the block's source line."""
+    src: Source
+    start: int            # minutes from the session's start
+    minutes: int | None   # None: only a starting time
+    label: str            # a few words that name the block on the run sheet
+
+
+@dataclass(frozen=True)
 class Segment:
     title: str
     kind: str
@@ -179,6 +233,10 @@ class Segment:
     start: int  # minutes from the session's start
     blocks: tuple[Block, ...]
     src: Source
+    paces: tuple[Pace, ...] = ()
+
+    def pace(self, block) -> Pace | None:
+        return next((p for p in self.paces if p.src == block.src), None)
 
     @property
     def end(self) -> int:
@@ -263,6 +321,22 @@ class Session:
         return tuple(b for s in self.segments for b in s.blocks if not kinds or b.kind in kinds)
 
 
+MOVES = (  # the situations a course may say what to do in, in the order they are printed
+    ("silence", "Nobody answers"),
+    ("no_prework", "Few did the pre-work"),
+    ("odd_number", "An odd number for a pair flip"),
+    ("one_voice", "One voice dominates"),
+    ("projector", "The projector fails"),
+)
+
+
+@dataclass(frozen=True)
+class Move:
+    key: str       # 'silence'
+    when: str      # 'Nobody answers'
+    what: str      # Markdown: what to do
+
+
 @dataclass(frozen=True)
 class Course:
     slug: str
@@ -277,6 +351,15 @@ class Course:
     sessions: tuple[Session, ...]
     src: Source
     version: str = ""  # a short hash of the course's content
+    moves: tuple[Move, ...] = ()  # general facilitation moves, printed in every session's guide
+    recovery_minutes: int = 10    # per 90 minutes: what cuts must recover from a session's midpoint on
+
+    def move(self, key: str) -> Move | None:
+        return next((mv for mv in self.moves if mv.key == key), None)
+
+    def recovery_needed(self, session: "Session") -> int:
+        """Minutes the cuts of `session` must be able to recover from its midpoint on."""
+        return -(-self.recovery_minutes * session.minutes // 90)
 
     def session(self, key: str | int) -> Session | None:
         """The session a user names: its number ('3', '03', '003'), slug, or file stem."""

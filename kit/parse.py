@@ -11,6 +11,7 @@ All problems are reported through `report(line, message)` and parsing goes on.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -160,6 +161,7 @@ class ModuleParser:
         self.products = products
         self.report = report
         self.warn = warn
+        self.pacing: dict[int, tuple[int | None, int | None]] = {}  # block line -> (at, takes)
 
     def src(self, line: int) -> m.Source:
         return m.Source(self.path, line)
@@ -208,6 +210,10 @@ class ModuleParser:
                                    f"{', '.join(k.name for k in kinds.written_kinds())}")
             return None
         fields, children = self.fields(node)
+        if fields:
+            at, takes = (fields.pop(key, None) for key in kinds.PACING)
+            if at is not None or takes is not None:
+                self.pacing[node.line] = (at, takes)
         answers = []
         for child in children:
             if isinstance(child, Node):
@@ -233,6 +239,9 @@ class ModuleParser:
             self.report(line, f"a '{name}' needs its answer: add a nested '::: answer' block")
         if kind.needs_title and not title:
             self.report(line, kind.untitled())
+        if title and "title" not in {f.name for f in dataclasses.fields(kind.model)}:
+            self.warn(line, f"a '{name}' block has no title, so '{title[:60]}' is not printed: "
+                            "put it in the block's text")
         if kind.needs_body and not body:
             self.report(line, kind.empty())
         context = kinds.Context(self.products, lambda message: self.report(line, message),
@@ -260,6 +269,65 @@ class ModuleParser:
                 run.append(child)
         flush()
         return tuple(items)
+
+    def timed(self, seg: m.Segment) -> m.Segment:
+        """The segment with its blocks' pacing laid out and its cuts placed, after the
+        checks that need its minutes: paced blocks, pair flips and cuts must fit in it, and
+        a cut must still be ahead at its decision point."""
+        paces = []
+        position = 0  # minutes into the segment
+        for block in seg.blocks:
+            at, takes = self.pacing.get(block.src.line, (None, None)) if block.src.path == self.path else (None, None)
+            if at is None and takes is None:
+                continue
+            line = block.src.line
+            if at is not None:
+                if at >= seg.minutes:
+                    self.report(line, f"'at: {at}' is past the end of '{seg.title}', which lasts {seg.minutes} minutes")
+                    continue
+                if at < position:
+                    self.report(line, f"'at: {at}' starts before the block above it ends "
+                                      f"({position} minutes into '{seg.title}')")
+                position = at
+            if takes is not None and position + takes > seg.minutes:
+                self.report(line, f"the timed blocks of '{seg.title}' need {position + takes} minutes by the end "
+                                  f"of this one; the segment has {seg.minutes}")
+            paces.append(m.Pace(block.src, seg.start + position, takes, pace_label(block)))
+            position += takes or 0
+        blocks = []
+        saved = 0
+        for block in seg.blocks:
+            if isinstance(block, m.Cut):
+                block = dataclasses.replace(block, segment_end=seg.end)
+                self.check_cut(block, seg)
+                saved += block.saves
+            elif isinstance(block, m.PairActivity):
+                self.check_pair(block, seg)
+            blocks.append(block)
+        if saved > seg.minutes:
+            cuts = [b for b in blocks if isinstance(b, m.Cut)]
+            self.report(cuts[-1].src.line, f"the cuts of '{seg.title}' save {saved} minutes; "
+                                           f"the segment has only {seg.minutes}")
+        return dataclasses.replace(seg, blocks=tuple(blocks), paces=tuple(paces))
+
+    def check_cut(self, cut: m.Cut, seg: m.Segment) -> None:
+        line = cut.src.line
+        if cut.saves > seg.minutes:
+            self.report(line, f"the cut saves {cut.saves} minutes, but '{seg.title}' has only {seg.minutes}")
+        elif cut.decide_at is not None and cut.decide_at > seg.end - cut.saves:
+            self.report(line, f"the cut is decided at {m.clock(cut.decide_at)}, when '{seg.title}' "
+                              f"({m.clock(seg.start)}–{m.clock(seg.end)}) no longer has {cut.saves} minutes to "
+                              "save: put the cut in a later segment, or decide earlier")
+
+    def check_pair(self, pair: m.PairActivity, seg: m.Segment) -> None:
+        pace = self.pacing.get(pair.src.line, (None, None))[1] if pair.src.path == self.path else None
+        room, where = (pace, "its 'takes:'") if pace else (seg.minutes, f"'{seg.title}'")
+        parts = [(pair.setup, "set-up"), (pair.minutes, "A"), (pair.minutes if pair.swap else None, "B"),
+                 (pair.debrief_minutes, "debrief")]
+        need = sum(minutes or 0 for minutes, _ in parts)
+        if need > room:
+            split = " + ".join(f"{minutes} {name}" for minutes, name in parts if minutes)
+            self.report(pair.src.line, f"the pair flip needs {need} minutes ({split}); {where} has {room}")
 
     def heading(self, raw: RawSegment) -> tuple[str, dict]:
         attrs_match = ATTRS_RE.search(raw.heading)
@@ -310,8 +378,11 @@ class ModuleParser:
             title, attrs = self.heading(raw)
             minutes_known = minutes_known and attrs["minutes"] is not None
             seg_minutes = attrs["minutes"] or 0
-            segments.append(m.Segment(title, attrs["kind"] or "discussion", seg_minutes, start,
-                                      self.segment_items(raw.root), self.src(raw.line)))
+            segment = m.Segment(title, attrs["kind"] or "discussion", seg_minutes, start,
+                                self.segment_items(raw.root), self.src(raw.line))
+            if minutes_known:
+                segment = self.timed(segment)
+            segments.append(segment)
             start += seg_minutes
         if not raw_segments:
             self.report(front_line, "the module has no run of show: add segments as "
@@ -355,6 +426,20 @@ class ModuleParser:
                     problem = too_long(item.url)
                     if problem:
                         self.report(_field_line(front, key, index, "url", item.src.line), problem)
+
+
+def pace_label(block) -> str:
+    """A few words that name a block on the run sheet: its title, else its first words."""
+    title = getattr(block, "title", "")
+    if title:
+        return title
+    kind = kinds.kind_of(block)
+    for value in vars(block).values():
+        if isinstance(value, str) and value.strip():
+            words = re.sub(r"[*_`#>\[\]]", "", value.strip().split("\n", 1)[0]).split()
+            text = " ".join(words[:8])
+            return text + ("…" if len(words) > 8 else "")
+    return kind.described() if kind else ""
 
 
 def _field_line(front: dict, key: str, index: int, field_name: str, default: int) -> int:

@@ -51,15 +51,28 @@ audience: >-
   Who the course is for and what they already know. Replace this text.
 language: en
 session_minutes: 90
+# Minutes, per 90 minutes of session, that the cuts must be able to win back from a
+# session's midpoint on (kit check warns when they cannot).
+recovery_minutes: 10
 # The company whose products the examples talk about. Replace this placeholder with
 # your own company and its products; an `example` block names a product by its id.
+# `fictional: true` makes every session's guide say that the company is made up.
 organisation:
   name: Example Company
   about: A placeholder company. Replace it with your own.
+  fictional: true
   products:
     - id: example-app
       name: Example App
       about: What the product does, in one sentence.
+# What to do when the room does not follow the plan: printed on a card in every
+# session's guide. Keep each to a sentence or two; delete the ones you have no advice for.
+moves:
+  silence: Count to ten in your head before you say anything; then ask the pair nearest you.
+  no_prework: Give five minutes to the pre-work's key figure, then carry on.
+  odd_number: Make one group of three; the third person times the turns.
+  one_voice: Thank them, then ask "someone who has not spoken yet?".
+  projector: Draw the key figure on the whiteboard; the worksheets have every prompt.
 """
 
 INTRODUCTION_TEMPLATE = """\
@@ -117,8 +130,22 @@ A quick question to the room that tells you whether the pre-work landed.
 
 ## The main idea {minutes=20 kind=discussion}
 
+::: ask Open the discussion
+fallback: What to do if nobody answers, e.g. give your own answer first.
+
+A question to put to the room; Example App can be named anywhere in a session.
+
+:::: answer
+What to listen for in the answers.
+::::
+:::
+
 ::: note
-A note for the facilitator only, such as what to draw on the whiteboard.
+at: 5
+takes: 5
+
+A note for the facilitator only, such as what to draw on the whiteboard; `at:` and
+`takes:` print its clock time in the guide and on the run sheet.
 :::
 
 :::: prompt A question participants answer in writing
@@ -140,6 +167,8 @@ How to set it straight.
 :::
 
 ::: check
+fallback: What to do if nobody answers.
+
 Another quick check, so that no more than 15 minutes pass without one.
 :::
 
@@ -148,11 +177,21 @@ Another quick check, so that no more than 15 minutes pass without one.
 ::: pair Explain it to a partner
 a: Explains the main idea in their own words.
 b: Asks "why?" twice, then sums up in one sentence.
+setup: 1
 minutes: 5
+debrief-minutes: 4
 debrief:
   - What was hardest to put into words?
 
-The instructions participants read on their worksheet.
+The instructions participants read on their worksheet. Set-up, turns and debrief
+add up to no more than the segment's minutes.
+:::
+
+::: cut Shorten the debrief to one question
+saves: 3
+
+A cut says what to drop when the session runs late and the minutes it saves; the
+run sheet adds up what can still be won back at each segment.
 :::
 
 ::: anecdote A story worth telling
@@ -185,6 +224,14 @@ Good answers name a concrete feature and what it would predict.
 :::
 ::::
 
+::: cut Take one answer aloud instead of the written prompt
+saves: 7
+decide: 1:10
+
+`decide:` is the latest moment to choose this cut; without it, the latest moment at
+which the minutes it saves still lie ahead.
+:::
+
 ## Wrap-up {minutes=10 kind=wrap-up}
 
 ::: question
@@ -200,8 +247,7 @@ Thumbs up if you could explain the main idea to a colleague.
 :::
 
 ::: timing
-cut: What to cut if the session runs long.
-add: What to add if it runs short.
+add: What to add if the session runs short.
 :::
 """
 

@@ -180,7 +180,18 @@ PRODUCT = {
 ORGANISATION = {
     "name": Str(required=True),
     "about": Str(),
+    "fictional": Bool(),
     "products": List(Map(PRODUCT)),
+}
+
+# General facilitation moves: what to do in each situation, printed in every session's
+# guide (the keys and their printed names are in kit.model.MOVES).
+MOVES = {
+    "silence": Str(),
+    "no_prework": Str(),
+    "odd_number": Str(),
+    "one_voice": Str(),
+    "projector": Str(),
 }
 
 COURSE = {
@@ -192,6 +203,10 @@ COURSE = {
     "session_minutes": Int(default=90, high=600),
     "follows": Str(),
     "organisation": Map(ORGANISATION, required=True),
+    "moves": Map(MOVES),
+    # Minutes, per 90 minutes of session, that the cuts must be able to recover from a
+    # session's midpoint on (kit check warns below it); 0 turns the check off.
+    "recovery_minutes": Int(default=10, low=0, high=90),
 }
 
 PREWORK = {

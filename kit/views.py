@@ -36,6 +36,30 @@ class Cue:
 
 
 @dataclass(frozen=True)
+class PlannedCut:
+    """A cut of the session's recovery plan, numbered in the order it must be decided."""
+    number: int
+    title: str
+    saves: int
+    decide: str    # when to decide by, as printed ("0:41" or "12:41")
+    segment: str   # the title of the segment it shortens
+    anchor: str    # that segment's anchor
+    src: m.Source
+
+    @property
+    def label(self) -> str:
+        return f"C{self.number}"
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What can still be recovered from a moment of the session on."""
+    at: str                 # the moment, as printed
+    minutes: int
+    cuts: tuple[str, ...]   # the labels of the cuts, in order ("C2", "C3")
+
+
+@dataclass(frozen=True)
 class Row:
     """One line of a run of show."""
     span: str        # "0:00–0:10", or clock times with a delivery
@@ -47,6 +71,12 @@ class Row:
     pair_turn: int | None  # minutes per turn of the first pair activity, for timer cues
     cues: tuple[Cue, ...] = ()
     start: str = ""  # "0:00" or "12:30": the span's first half
+    recovery: Recovery | None = None  # from this segment's start on ('behind? ...')
+    times: tuple[tuple[m.Source, str], ...] = ()  # each paced block's time, as printed
+
+    def time_of(self, block) -> str:
+        """'0:40 · 5 min' for a paced block of this segment, else ''."""
+        return next((label for src, label in self.times if src == block.src), "")
 
 
 @dataclass(frozen=True)
@@ -105,6 +135,23 @@ class WorksheetSession:
     parts: tuple[WorksheetPart, ...]
     qr: dict = field(default_factory=dict)  # url -> Image, for every pre-work link
     macros: Macros = field(default_factory=worksheet_macros)
+    think_about: tuple[str, ...] = ()
+    numbers: tuple[tuple[m.Source, int], ...] = ()  # the question number of each numbered block
+    # The answer key only (the facilitator's copy of the worksheet): each answer by its
+    # block. Empty on every participant's worksheet.
+    answers: tuple[tuple[m.Source, str], ...] = ()
+    answer_key: bool = False
+
+    def number_of(self, block) -> int | None:
+        return next((n for src, n in self.numbers if src == block.src), None)
+
+    def answer_of(self, block) -> str:
+        return next((text for src, text in self.answers if src == block.src), "")
+
+    def anchor_of(self, block) -> str:
+        """The anchor of a numbered block: the same on the worksheet and its answer key."""
+        number = self.number_of(block)
+        return f"{self.id}-q{number}" if number else ""
 
 
 def segment_anchor(session: m.Session, index: int) -> str:
@@ -118,35 +165,116 @@ def time_label(start_clock: int | None):
     return lambda offset: m.wall_clock(start_clock + offset)
 
 
+def recovery_plan(session: m.Session, start_clock: int | None = None) -> tuple[PlannedCut, ...]:
+    """The session's cuts in the order they must be decided (the earliest deadline first)."""
+    fmt = time_label(start_clock)
+    found = []
+    for i, seg in enumerate(session.segments):
+        for cut in seg.of_kind("cut"):
+            found.append((cut.decide, cut.src.line, cut, seg, segment_anchor(session, i)))
+    found.sort(key=lambda item: (item[0], item[1]))
+    return tuple(PlannedCut(n, cut.title, cut.saves, fmt(decide), seg.title, anchor, cut.src)
+                 for n, (decide, _, cut, seg, anchor) in enumerate(found, start=1))
+
+
+def recoverable(session: m.Session, moment: int) -> tuple[int, tuple[m.Cut, ...]]:
+    """The minutes the cuts can still recover at `moment` (minutes from the session's
+    start), and those cuts: each whose decision point is not yet past."""
+    cuts = tuple(c for c in session.blocks("cut") if c.decide >= moment)
+    return sum(c.saves for c in cuts), cuts
+
+
+def midpoint(session: m.Session) -> int:
+    return session.minutes // 2
+
+
 def run_of_show(session: m.Session, start_clock: int | None = None) -> tuple[Row, ...]:
     """Rows with offsets (0:00–0:10) or, given a start in minutes after midnight, clock times."""
     rows = []
     fmt = time_label(start_clock)
+    labels = {c.src: c.label for c in recovery_plan(session)}
     for i, seg in enumerate(session.segments):
         pairs = seg.of_kind("pair")
+        minutes, cuts = recoverable(session, seg.start)
+        recovery = None
+        if minutes:
+            ordered = sorted(cuts, key=lambda c: int(labels[c.src][1:]))
+            recovery = Recovery(fmt(seg.start), minutes, tuple(labels[c.src] for c in ordered))
+        times = tuple((p.src, f"{fmt(p.start)}" + (f" · {p.minutes} min" if p.minutes else ""))
+                      for p in seg.paces)
         rows.append(Row(f"{fmt(seg.start)}–{fmt(seg.end)}", seg.title, seg.kind,
                         seg.minutes, segment_anchor(session, i), seg.say,
-                        pairs[0].minutes if pairs else None, cues(seg), fmt(seg.start)))
+                        pairs[0].minutes if pairs else None, cues(seg, fmt), fmt(seg.start),
+                        recovery, times))
     return tuple(rows)
 
 
-def cues(seg: m.Segment) -> tuple[Cue, ...]:
-    """What the run sheet reminds the facilitator of: timer settings for each pair flip
-    (minutes per turn, the swap, what is left for the debrief) and what to cut when late."""
+def pair_split(pair: m.PairActivity, room: int, start: int = 0, fmt=m.clock) -> str:
+    """The timer's plan of a pair flip of `room` minutes starting at `start`: when the
+    set-up, each turn, the swap and the debrief begin, and how long each lasts."""
+    pieces, at = [], start
+    if pair.setup:
+        pieces.append(f"{fmt(at)} set-up ({pair.setup} min)")
+        at += pair.setup
+    if pair.minutes:
+        if pair.swap:
+            pieces.append(f"{fmt(at)} A explains ({pair.minutes} min)")
+            pieces.append(f"{fmt(at + pair.minutes)} call “swap”: B explains ({pair.minutes} min)")
+        else:
+            pieces.append(f"{fmt(at)} one turn ({pair.minutes} min)")
+        at += pair.total_minutes or 0
+    elif pair.swap:
+        pieces.append("split the time evenly, then call “swap”")
+    debrief = pair.debrief_minutes
+    if debrief is None and pair.minutes:
+        debrief = room - (pair.setup or 0) - (pair.total_minutes or 0)
+    if debrief:
+        pieces.append(f"{fmt(at)} debrief ({debrief} min)")
+    return " · ".join(pieces)
+
+
+def cues(seg: m.Segment, fmt=m.clock) -> tuple[Cue, ...]:
+    """What the run sheet reminds the facilitator of: the times of the paced blocks, the
+    timer's plan for each pair flip (set-up, turns, the swap, the debrief) and the cuts of
+    the segment with what each saves."""
     found = []
+    for pace in seg.paces:
+        found.append(Cue(fmt(pace.start), pace.label + (f" ({pace.minutes} min)" if pace.minutes else "")))
     for pair in seg.of_kind("pair"):
-        if pair.minutes:
-            turns = (f"{pair.minutes} min A explains · call “swap” · {pair.minutes} min B explains"
-                     if pair.swap else f"{pair.minutes} min, one turn")
-            left = seg.minutes - (pair.total_minutes or 0)
-            debrief = f" · {left} min debrief" if left > 0 else ""
-            found.append(Cue("Timer", turns + debrief))
-        elif pair.swap:
-            found.append(Cue("Timer", "split the time evenly, then call “swap”"))
+        paced = seg.pace(pair)
+        room = paced.minutes if paced and paced.minutes else seg.minutes
+        split = pair_split(pair, room, paced.start if paced else seg.start, fmt)
+        if split:
+            found.append(Cue("Timer", split))
+    for cut in seg.of_kind("cut"):
+        found.append(Cue("Cut if late", f"{cut.title} · saves {cut.saves} min"))
     for note in seg.of_kind("timing"):
         if note.cut:
             found.append(Cue("Running long", note.cut))
     return tuple(found)
+
+
+def named_products(session: m.Session, organisation: m.Organisation) -> tuple[m.Product, ...]:
+    """The organisation's products that the session names: by id in an example, or by
+    name (whole words, as written) anywhere in its text."""
+    import re
+
+    texts = [session.title, session.overview, *session.objectives, *session.materials, *session.think_about]
+    ids = set()
+    for block in session.blocks():
+        texts += [v for v in vars(block).values() if isinstance(v, str)]
+        if isinstance(block, m.Example):
+            ids.add(block.product)
+    text = "\n".join(texts)
+    return tuple(p for p in organisation.products
+                 if p.id in ids or (p.name and re.search(rf"(?<!\w){re.escape(p.name)}(?!\w)", text)))
+
+
+def question_numbers(session: m.Session) -> dict[m.Source, int]:
+    """The number of each numbered block (a prompt) as the worksheet prints it."""
+    numbered = [b for s in session.segments for b in s.blocks
+                if kinds.for_participants(b) and (k := kinds.kind_of(b)) is not None and k.numbered]
+    return {b.src: n for n, b in enumerate(numbered, start=1)}
 
 
 def timeline_image(session: m.Session, start_clock: int | None = None) -> Image:
@@ -173,11 +301,39 @@ def link_codes(session: m.Session, resources: bool = True) -> dict[str, Image]:
     return {url: qr_image(url) for url in dict.fromkeys(urls)}
 
 
-def guide_context(session: m.Session, start_clock: int | None = None) -> dict:
-    """Extra context for guide-session.html: the timeline, the QR codes of its links and
-    the macro of blocks.html that prints each kind of block."""
+@dataclass(frozen=True)
+class Standalone:
+    """What a session printed alone needs of its course: the organisation, the products
+    the session names, the general moves, the recovery plan and the worksheet's numbers."""
+    organisation: m.Organisation
+    products: tuple[m.Product, ...]
+    moves: tuple[m.Move, ...]
+    cuts: tuple[PlannedCut, ...]
+    midpoint: str               # the session's midpoint, as printed
+    recoverable: int            # minutes the cuts can recover from the midpoint on
+    numbers: tuple[tuple[m.Source, int], ...]
+
+    def number_of(self, block) -> int | None:
+        return next((n for src, n in self.numbers if src == block.src), None)
+
+    def cut_of(self, block) -> PlannedCut | None:
+        """The recovery plan's entry for a cut block (its number, when to decide), else None."""
+        return next((c for c in self.cuts if c.src == block.src), None)
+
+
+def guide_context(session: m.Session, start_clock: int | None = None,
+                  course: m.Course | None = None, organisation: m.Organisation | None = None) -> dict:
+    """Extra context for guide-session.html: the timeline, the QR codes of its links,
+    the macro of blocks.html that prints each kind of block, and what the session needs
+    to stand alone."""
+    fmt = time_label(start_clock)
+    org = organisation or (course.organisation if course else m.Organisation(""))
+    standalone = Standalone(org, named_products(session, org), course.moves if course else (),
+                            recovery_plan(session, start_clock), fmt(midpoint(session)),
+                            recoverable(session, midpoint(session))[0],
+                            tuple(question_numbers(session).items()))
     return {"timeline": timeline_image(session, start_clock), "qr": link_codes(session),
-            "block_macros": guide_macros()}
+            "block_macros": guide_macros(), "alone": standalone}
 
 
 _PARTICIPANT_CLASSES: dict[type, type] = {}
@@ -226,7 +382,16 @@ def worksheet_view(session: m.Session, date: str = "") -> WorksheetSession:
             parts.append(WorksheetPart(seg.title, blocks))
     return WorksheetSession(session.number, session.id, session.title, date, session.prework,
                             session.prework_minutes, tuple(parts), link_codes(session, resources=False),
-                            worksheet_macros())
+                            worksheet_macros(), session.think_about, tuple(question_numbers(session).items()))
+
+
+def answer_key_view(session: m.Session, date: str = "") -> WorksheetSession:
+    """The facilitator's copy of the worksheet: the same pages, with each answer printed
+    over the lines of its question. For the guide only, never a participant's document."""
+    sheet = worksheet_view(session, date)
+    answers = tuple((b.src, answer) for b in session.blocks() if kinds.for_participants(b)
+                    for answer in [str(getattr(b, "answer", None) or "")] if answer)
+    return dataclasses.replace(sheet, answers=answers, answer_key=True)
 
 
 @dataclass(frozen=True)

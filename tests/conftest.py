@@ -88,6 +88,10 @@ product: widget
 FAC-EXAMPLE-TEXT the widget learns.
 :::
 
+::: cut FAC-CUT skip the anecdote
+saves: 5
+:::
+
 ## Wrap-up {minutes=5 kind=wrap-up}
 
 ::: question
@@ -111,7 +115,6 @@ FAC-CHECK thumbs up?
 :::
 
 ::: timing
-cut: FAC-CUT skip the anecdote
 add: FAC-ADD another flip
 :::
 """
@@ -154,3 +157,25 @@ def make_kit(tmp_path):
 
 def module(front: str = "title: T\nminutes: 10", body: str = "## S {minutes=10 kind=discussion}\n\nText.\n") -> str:
     return f"---\n{front}\n---\n{body}"
+
+
+# The smallest valid session: one ten-minute segment. A build of it renders the same
+# five documents as the fixture's, in about half the time; use it where a test is about
+# the build (caching, output folders, processes), not about what the pages say.
+TINY_MODULE = module()
+
+
+def tiny_kit(root: Path, files: dict[str, str | bytes] | None = None) -> Path:
+    """A kit whose one session is TINY_MODULE (more files as for write_kit)."""
+    return write_kit(root, {"content/fixture/01-fixture.md": TINY_MODULE, **(files or {})})
+
+
+@pytest.fixture(scope="session")
+def fixture_build(tmp_path_factory):
+    """The fixture kit (every block kind) built once per test process, one worker:
+    (kit root, output folder, BuildResult). Shared: read it, never change it."""
+    from kit.build import BuildOptions, build
+
+    root = write_kit(tmp_path_factory.mktemp("shared-kit"))
+    out = tmp_path_factory.mktemp("shared-build")
+    return root, out, build(root, BuildOptions(out=out, jobs=1))

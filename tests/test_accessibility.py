@@ -197,8 +197,9 @@ def test_layout_is_not_a_table(built):
         assert all(len(headers) == 2 for _, headers, _ in found)
     with pikepdf.open(built / "facilitator-guide.pdf") as pdf:
         found = tables(pdf)
-        # the schedule, the course at a glance, and in each session its run sheet and its two tables
-        assert len(found) == 2 + 2 * 3
+        # the schedule, the course at a glance, and in each session its run sheet, its recovery
+        # plan, its two tables and the worksheet's table again in its answer key
+        assert len(found) == 2 + 2 * 5
         assert all(headers and data for _, headers, data in found)
 
 
@@ -209,9 +210,9 @@ def test_header_cells_carry_scope_and_identifiers_that_resolve(built):
     with pikepdf.open(built / "facilitator-guide.pdf") as pdf:
         found = tables(pdf)
         headers = [h for _, hs, _ in found for h in hs]
-        # the schedule's 4, the course at a glance's 4, and in each session the run sheet's 6
-        # and the Markdown tables' 2 and 2
-        assert len(headers) == 4 + 4 + 2 * (6 + 2 + 2)
+        # the schedule's 4, the course at a glance's 4, and in each session the run sheet's 7,
+        # the recovery plan's 5, the Markdown tables' 2 and 2, and the answer key's 2
+        assert len(headers) == 4 + 4 + 2 * (7 + 5 + 2 + 2 + 2)
         assert {str(table_attribute(h, "/Scope")) for h in headers} == {"/Column"}
         ids = [bytes(e.ID) for e in elements(pdf) if "/ID" in e]
         assert len(ids) == len(set(ids)) == len(headers)

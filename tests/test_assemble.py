@@ -15,7 +15,7 @@ def guide(tmp_path_factory):
     root = write_kit(tmp_path_factory.mktemp("kit"), {
         "content/fixture/02-second.md": MODULE.replace("title: Fixture Session", "title: Second Session")})
     out = tmp_path_factory.mktemp("out")
-    build(root, BuildOptions(out=out))
+    build(root, BuildOptions(out=out, jobs=1))
     return out / "fixture/facilitator-guide.pdf"
 
 
@@ -73,16 +73,20 @@ def test_assembled_guide_has_title_and_labels(guide):
     assert labels.index("1-1") % 2 == 0 and labels.index("2-1") % 2 == 0
 
 
-def test_two_builds_give_the_same_bytes_with_harfbuzz_subsetting(tmp_path):
+def test_two_builds_give_the_same_bytes_with_harfbuzz_subsetting(tmp_path, fixture_build):
     from weasyprint.pdf import fonts
 
     assert fonts.harfbuzz_subset is not None, "libharfbuzz-subset0 is missing: run tests/system-packages.sh"
-    root = write_kit(tmp_path / "kit")
-    build(root, BuildOptions(out=tmp_path / "a", jobs=1))
-    build(root, BuildOptions(out=tmp_path / "b", jobs=1))
+    # The first build is the shared one (the fixture kit, jobs=1); the second builds the same
+    # kit again, into a folder of its own (its own cache: every document is rendered afresh).
+    root, first, shared = fixture_build
+    again = build(root, BuildOptions(out=tmp_path / "b", jobs=1))
+    # Each build rendered every document itself: none came from a cache.
+    assert "fixture/sessions/01-fixture-guide.pdf" in again.rendered
+    assert sorted(again.rendered) == sorted(shared.rendered)
     for name in ("facilitator-guide.pdf", "participant-worksheets.pdf", "sessions/01-fixture-guide.pdf",
                  "sessions/01-fixture-worksheet.pdf"):
-        assert (tmp_path / "a/fixture" / name).read_bytes() == (tmp_path / "b/fixture" / name).read_bytes()
+        assert (first / "fixture" / name).read_bytes() == (tmp_path / "b/fixture" / name).read_bytes()
 
 
 def test_two_renderings_give_the_same_bytes_with_fonttools_subsetting(monkeypatch):
@@ -197,4 +201,7 @@ def test_named_destinations_lead_to_their_sessions_pages(guide):
     sessions = [(str(n), labels[page_numbers[d[0].idnum]]) for n, d in zip(names[::2], names[1::2])
                 if str(n).startswith("s0")]
     assert len(sessions) >= 4
-    assert all(label.startswith(f"{int(name[1:3])}-") for name, label in sessions), sessions
+    # a session's own pages (3-1 ...), or its answer key's (K3-1 ...) for the key and its questions
+    assert all(label.startswith(f"K{int(name[1:3])}-" if "-key" in name or "-q" in name else f"{int(name[1:3])}-")
+               for name, label in sessions), sessions
+    assert any(label.startswith("K1-") for _, label in sessions)

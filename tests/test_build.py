@@ -1,4 +1,6 @@
 """End to end: build real PDFs from a fixture kit and read them back."""
+import shutil
+
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import ByteStringObject, TextStringObject
@@ -6,16 +8,14 @@ from pypdf.generic import ByteStringObject, TextStringObject
 from kit.build import BuildOptions, build
 from kit.errors import KitError
 
-from conftest import FACILITATOR_ONLY, PARTICIPANT, module, write_kit
+from conftest import FACILITATOR_ONLY, PARTICIPANT, module, tiny_kit, write_kit
 from pdftext import all_text, pages_text, pdf_objects
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = write_kit(tmp_path_factory.mktemp("kit"))
-    out = tmp_path_factory.mktemp("out")
-    result = build(root, BuildOptions(out=out))
-    return root, out, result
+@pytest.fixture
+def built(fixture_build):
+    """The fixture kit, built once for the test process (conftest): read it, never build into it."""
+    return fixture_build
 
 
 def test_writes_whole_course_and_per_session_pdfs(built):
@@ -89,12 +89,15 @@ def test_guide_bookmarks_cover_sessions_and_segments(built):
 
 
 def test_content_error_stops_the_build_and_keeps_earlier_outputs(built, tmp_path):
-    root, out, _ = built
+    _, shared, result = built
+    out = tmp_path / "out"  # an earlier build's outputs and cache, copied: never build into the shared folder
+    shutil.copytree(shared, out, symlinks=True)
     before = {p: p.read_bytes() for p in out.rglob("*.pdf")}
+    assert {out / p.relative_to(shared) for p in result.written} <= set(before)
     broken = write_kit(tmp_path / "kit", {"content/fixture/02-broken.md": module(
         "title: Broken\nminutes: 10", "## A {minutes=15 kind=recap}\n\nx\n")})
     with pytest.raises(KitError) as err:
-        build(broken, BuildOptions(out=out))
+        build(broken, BuildOptions(out=out, jobs=1))
     assert "content/fixture/02-broken.md:5: the segments add up to 15 minutes" in str(err.value)
     assert {p: p.read_bytes() for p in out.rglob("*.pdf")} == before
 
@@ -108,8 +111,8 @@ def test_refuses_to_write_into_content(tmp_path):
 
 
 def test_letter_paper_gives_letter_pages(tmp_path):
-    root = write_kit(tmp_path / "kit")
-    build(root, BuildOptions(out=tmp_path / "out", paper="letter"))
+    root = tiny_kit(tmp_path / "kit")
+    build(root, BuildOptions(out=tmp_path / "out", paper="letter", jobs=1))
     page = PdfReader(str(tmp_path / "out/fixture/participant-worksheets.pdf")).pages[0]
     assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (612, 792)
 
@@ -118,7 +121,7 @@ def test_template_injection_is_printed_literally(tmp_path):
     body = ("## A {minutes=10 kind=recap}\n\nLiteral {{ 7*7 }} and {% raw %}x{% endraw %} here.\n\n"
             ":::: prompt P\n\nPrompt {{ 6*7 }}\n\n::: answer\nA\n:::\n::::\n")
     root = write_kit(tmp_path / "kit", {"content/fixture/01-fixture.md": module("title: T\nminutes: 10", body)})
-    build(root, BuildOptions(out=tmp_path / "out"))
+    build(root, BuildOptions(out=tmp_path / "out", jobs=1))
     guide = all_text(tmp_path / "out/fixture/facilitator-guide.pdf")
     assert "Literal {{ 7*7 }} and {% raw %}x{% endraw %} here." in guide
     assert "49" not in guide

@@ -8,7 +8,7 @@ from pypdf import PdfReader
 from kit.cli import main
 from kit.errors import Problem
 
-from conftest import MODULE, module, write_kit
+from conftest import MODULE, module, tiny_kit, write_kit
 
 # The fixture session with two lint warnings (kit.checks): an http: pre-work link and an
 # http: link in the text. Each leaves the kit valid: build renders it.
@@ -28,8 +28,8 @@ def test_help_explains_every_command():
 
 
 def test_build_writes_pdfs(tmp_path):
-    root = write_kit(tmp_path / "kit")
-    result = CliRunner().invoke(main, ["build", str(root), "-o", str(tmp_path / "out")])
+    root = tiny_kit(tmp_path / "kit")
+    result = CliRunner().invoke(main, ["build", str(root), "-o", str(tmp_path / "out"), "-j", "1"])
     assert result.exit_code == 0, result.output
     assert "facilitator-guide.pdf" in result.output
     assert len(PdfReader(str(tmp_path / "out/fixture/facilitator-guide.pdf")).pages) >= 3
@@ -39,7 +39,7 @@ def test_build_error_is_path_line_message_and_exit_1(tmp_path):
     root = write_kit(tmp_path / "kit", {
         "content/fixture/01-fixture.md": module("title: T\nminutes: 10\ncolour: red",
                                                 "## A {minutes=12 kind=recap}\n\nx\n")})
-    result = CliRunner().invoke(main, ["build", str(root), "-o", str(tmp_path / "out")])
+    result = CliRunner().invoke(main, ["build", str(root), "-o", str(tmp_path / "out"), "-j", "1"])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     lines = result.output.strip().splitlines()
@@ -52,7 +52,7 @@ def test_build_error_is_path_line_message_and_exit_1(tmp_path):
 
 def test_build_unknown_course(tmp_path):
     root = write_kit(tmp_path / "kit")
-    result = CliRunner().invoke(main, ["build", str(root), "--course", "nope", "-o", str(tmp_path / "o")])
+    result = CliRunner().invoke(main, ["build", str(root), "--course", "nope", "-o", str(tmp_path / "o"), "-j", "1"])
     assert result.exit_code == 1
     assert "no course 'nope'" in result.output and "courses: fixture" in result.output
 
@@ -87,7 +87,7 @@ def test_check_clean_fixture_is_silent(tmp_path):
 
 def test_build_in_an_empty_folder_builds_the_bundled_course(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, ["build", "--course", "ml-at-scale"])
+    result = CliRunner().invoke(main, ["build", "--course", "ml-at-scale", "-j", "1"])
     assert result.exit_code == 0, result.output
     guide = tmp_path / "build/ml-at-scale/facilitator-guide.pdf"
     sheets = tmp_path / "build/ml-at-scale/participant-worksheets.pdf"
@@ -114,27 +114,27 @@ def test_build_shows_the_warnings_of_check_and_strict_stops_it_before_writing(tm
     assert checked.stdout.splitlines() == warnings  # no column is known, so none is printed
 
     # --strict: the warnings, one line saying nothing was written, exit 1; and nothing is.
-    strict = CliRunner().invoke(main, ["build", str(root), "-o", str(out), "--strict"])
+    strict = CliRunner().invoke(main, ["build", str(root), "-o", str(out), "--strict", "-j", "1"])
     assert strict.exit_code == 1, strict.output
     assert strict.stderr.splitlines() == warnings + ["2 warnings and --strict; nothing was written."]
     assert "wrote" not in strict.output and not out.exists()
 
     # Without it, the same lines, and the PDFs.
-    built = CliRunner().invoke(main, ["build", str(root), "-o", str(out)])
+    built = CliRunner().invoke(main, ["build", str(root), "-o", str(out), "-j", "1"])
     assert built.exit_code == 0, built.output
     assert built.stderr.splitlines() == warnings
     guide = out / "fixture/facilitator-guide.pdf"
     stamp = guide.stat().st_mtime_ns
 
     # An unchanged kit is not rendered again, and --strict refuses it just the same.
-    again = CliRunner().invoke(main, ["build", str(root), "-o", str(out), "--strict"])
+    again = CliRunner().invoke(main, ["build", str(root), "-o", str(out), "--strict", "-j", "1"])
     assert again.exit_code == 1 and again.stderr.splitlines()[:-1] == warnings
     assert guide.stat().st_mtime_ns == stamp
 
 
 def test_build_strict_on_a_kit_without_warnings_builds(tmp_path):
     root = write_kit(tmp_path / "kit")
-    result = CliRunner().invoke(main, ["build", str(root), "-o", str(tmp_path / "out"), "--strict", "-q"])
+    result = CliRunner().invoke(main, ["build", str(root), "-o", str(tmp_path / "out"), "--strict", "-q", "-j", "1"])
     assert result.exit_code == 0, result.output
     assert result.output == "" and (tmp_path / "out/fixture/facilitator-guide.pdf").is_file()
 

@@ -62,7 +62,21 @@ def test_session_requirements(slug, session):
     prompts = session.blocks("prompt")
     assert prompts and all(p.answer for p in prompts)
     timing = session.blocks("timing")
-    assert any(t.cut and t.add for t in timing)
+    assert any(t.add for t in timing) and not any(t.cut for t in timing)  # cuts are `cut` blocks now
+    # Run-ready (issue 13): a recovery plan from the midpoint on, pair flips that add up,
+    # a fallback for the first question to the room of each discussion, pacing in long segments.
+    from kit.views import midpoint, recoverable
+
+    assert recoverable(session, midpoint(session))[0] >= course.recovery_needed(session)
+    assert all(p.setup is not None and p.debrief_minutes is not None for p in pairs)
+    for seg in session.segments:
+        asked = [b for b in seg.blocks if b.kind in ("check", "ask")]
+        if seg.kind == "discussion" and asked:
+            assert asked[0].fallback, (seg.title, asked[0].src)
+        activities = [b for b in seg.blocks if b.kind not in ("talk", "say", "cut", "timing")]
+        if seg.minutes >= 15 and len(activities) > 2:
+            assert seg.paces, (seg.title, "no pacing")
+    assert course.organisation.fictional and course.move("silence")
 
 
 def test_every_mlcc_session_points_at_the_crash_course():

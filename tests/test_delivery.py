@@ -61,7 +61,7 @@ def test_wrong_weekday_is_reported(tmp_path):
 def test_build_with_delivery_prints_dates_and_clock_times(tmp_path):
     root = write_kit(tmp_path / "kit")
     (tmp_path / "d.yaml").write_text(DELIVERY)
-    result = CliRunner().invoke(main, ["build", str(root), "-o", str(tmp_path / "out"),
+    result = CliRunner().invoke(main, ["build", str(root), "-o", str(tmp_path / "out"), "-j", "1",
                                        "--delivery", str(tmp_path / "d.yaml")])
     assert result.exit_code == 0, result.output
     guide = all_text(tmp_path / "out/fixture/facilitator-guide.pdf")
@@ -75,7 +75,7 @@ def test_build_with_delivery_prints_dates_and_clock_times(tmp_path):
 def test_build_with_bad_delivery_writes_nothing(tmp_path):
     root = write_kit(tmp_path / "kit")
     (tmp_path / "d.yaml").write_text("cohort: C\n")
-    result = CliRunner().invoke(main, ["build", str(root), "-o", str(tmp_path / "out"),
+    result = CliRunner().invoke(main, ["build", str(root), "-o", str(tmp_path / "out"), "-j", "1",
                                        "--delivery", str(tmp_path / "d.yaml")])
     assert result.exit_code == 1
     assert "missing required key 'first_date'" in result.output

@@ -27,7 +27,7 @@ def test_kit_check_and_build_print_a_hostile_key_and_value_escaped(tmp_path):
     root = write_kit(tmp_path / "kit", {"content/fixture/01-fixture.md": module(
         'title: T\nminutes: 10\n"\\e]0;owned\\a\\e[2J": 1\nobjectives: [{"\\e[2J": 2}]')})  # YAML escapes
     runner = CliRunner()
-    for args in (["check", str(root)], ["build", str(root), "-o", str(tmp_path / "out"), "-q"]):
+    for args in (["check", str(root)], ["build", str(root), "-o", str(tmp_path / "out"), "-q", "-j", "1"]):
         result = runner.invoke(main, args)
         assert result.exit_code == 1, result.output
         assert "\\x1b]0;owned\\x07" in result.output

@@ -44,7 +44,7 @@ def test_fixture_round_trip(tmp_path):
         ("Recap", 0, 10), ("Pair flip", 10, 25), ("Wrap-up", 25, 30)]
     blocks = [b for s in session["segments"] for b in s["blocks"]]
     kinds = [b["kind"] for b in blocks]
-    assert kinds == ["talk", "say", "note", "prompt", "pair", "anecdote", "example",
+    assert kinds == ["talk", "say", "note", "prompt", "pair", "anecdote", "example", "cut",
                      "question", "misconception", "check", "timing"]
     anecdote = blocks[kinds.index("anecdote")]
     assert list(anecdote) == ["kind", "title", "story", "point", "source", "retell", "src"]

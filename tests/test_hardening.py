@@ -16,17 +16,18 @@ import sys
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from kit.build import BuildOptions, build
 from kit.cli import main
 from kit.errors import KitError
 from kit.loader import load_kit
 
-from conftest import MODULE, module, write_kit
+from conftest import MODULE, module, tiny_kit, write_kit
 from pdftext import all_text
 
 HOSTILE = Path(__file__).parent / "hostile"
@@ -65,7 +66,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def listener():
     server = Listener()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll: shutdown() waits for the loop to look again (the default half a second).
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     server.url = f"http://127.0.0.1:{server.server_address[1]}"
     yield server
@@ -113,8 +115,9 @@ def corpus_file(path: Path, port: int) -> tuple[str, bytes, list[tuple[str, int,
 
 
 def corpus_kit(root: Path, path: Path, port: int):
+    """The file in a kit that is otherwise the smallest valid one (its one session tiny)."""
     target, data, expected = corpus_file(path, port)
-    return write_kit(root, {target: data}), target, expected
+    return tiny_kit(root, {target: data}), target, expected
 
 
 def unmatched(expected, problems, severity):
@@ -147,14 +150,42 @@ def test_corpus_file_gives_exactly_its_expected_problems(path, tmp_path, quiet_l
         assert loaded.kit.courses[0].sessions, "a module without errors loads into the model"
 
 
+@dataclass
+class CliRun:
+    target: str                 # where the corpus file is in the kit
+    expected: list              # what it must produce, as corpus_file reads it
+    check: Result               # `kit check KIT`
+    build: Result               # `kit build KIT -o OUT -j 1`
+    out: Path
+    seen: list[str]             # what reached the listener while the two ran
+
+
+@pytest.fixture(scope="module")
+def corpus_cli(tmp_path_factory, listener):
+    """`run(path)`: `kit check` and `kit build` of a corpus file's kit, run once in this
+    module; the test of the command line and the tests that read the PDFs share them."""
+    runs: dict[Path, CliRun] = {}
+
+    def run(path: Path) -> CliRun:
+        if path not in runs:
+            where = tmp_path_factory.mktemp(path.stem)
+            root, target, expected = corpus_kit(where / "kit", path, listener.server_address[1])
+            start = len(listener.seen)
+            runner = CliRunner()
+            check = runner.invoke(main, ["check", str(root)])
+            build_run = runner.invoke(main, ["build", str(root), "-o", str(where / "out"), "-j", "1"])
+            runs[path] = CliRun(target, expected, check, build_run, where / "out", listener.seen[start:])
+        return runs[path]
+    return run
+
+
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
-def test_corpus_through_the_command_line(path, tmp_path, quiet_listener):
+def test_corpus_through_the_command_line(path, corpus_cli, quiet_listener):
     """`kit check` and `kit build` end with path:line messages and a status; never a traceback."""
-    root, target, expected = corpus_kit(tmp_path / "kit", path, quiet_listener.server_address[1])
+    run = corpus_cli(path)
+    target, expected, check, build_run = run.target, run.expected, run.check, run.build
+    assert run.seen == [], "a request reached the local listener"
     has_errors = any(sev == "error" for sev, _, _ in expected)
-    runner = CliRunner()
-    check = runner.invoke(main, ["check", str(root)])
-    build_run = runner.invoke(main, ["build", str(root), "-o", str(tmp_path / "out"), "-j", "1"])
     for result in (check, build_run):
         assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
         assert "Traceback" not in result.output
@@ -166,37 +197,26 @@ def test_corpus_through_the_command_line(path, tmp_path, quiet_listener):
     if has_errors:
         first_error = next((line, text) for sev, line, text in expected if sev == "error")
         assert f"{target}:{first_error[0]}: " in build_run.output
-        assert not (tmp_path / "out").exists(), "nothing is written when a module has an error"
+        assert not run.out.exists(), "nothing is written when a module has an error"
     else:
-        assert (tmp_path / "out/fixture/facilitator-guide.pdf").is_file()
+        assert (run.out / "fixture/facilitator-guide.pdf").is_file()
 
 
 # --- what the sanitiser drops never reaches a PDF -----------------------------------
 
-@pytest.fixture(scope="module")
-def dropped_build(tmp_path_factory, listener):
-    root = tmp_path_factory.mktemp("kit")
-    port = listener.server_address[1]
-    files = {}
+def test_dropped_html_is_absent_from_the_guide_and_nothing_was_fetched(corpus_cli, quiet_listener):
+    """Each file's build (shared with test_corpus_through_the_command_line) has its guide."""
+    guides = {}
     for name in ("html-dropped.md", "css-smuggled.md"):
-        _, data, _ = corpus_file(HOSTILE / name, port)
-        files[f"content/fixture/0{len(files) + 1}-{name}"] = data
-    listener.seen.clear()
-    write_kit(root, {"content/fixture/01-fixture.md": None, **files})
-    out = tmp_path_factory.mktemp("out")
-    result = build(root, BuildOptions(out=out, jobs=1))
-    seen = list(listener.seen)
-    return out, result, seen
-
-
-def test_dropped_html_is_absent_from_the_guide_and_nothing_was_fetched(dropped_build):
-    out, result, seen = dropped_build
-    assert seen == []
-    guide = all_text(out / "fixture/facilitator-guide.pdf")
-    assert "STYLED-SPAN" in guide and "Click" in guide  # the text is kept ...
-    for marker in ("SCRIPT-RAN", "IFRAME-TEXT", "OBJECT-TEXT", "@import", "background"):
-        assert marker not in guide  # ... what the sanitiser drops is not
-    assert any("raw HTML <script>" in w.message for w in result.warnings)
+        run = corpus_cli(HOSTILE / name)
+        assert run.seen == [] and run.build.exit_code == 0, run.build.output
+        guides[name] = all_text(run.out / "fixture/facilitator-guide.pdf")
+    assert "Click" in guides["html-dropped.md"] and "STYLED-SPAN" in guides["css-smuggled.md"]  # the text is kept ...
+    for name, guide in guides.items():
+        for marker in ("SCRIPT-RAN", "IFRAME-TEXT", "OBJECT-TEXT", "@import", "background"):
+            assert marker not in guide, name  # ... what the sanitiser drops is not
+    assert "content/fixture/01-fixture.md:17: warning: raw HTML <script> is removed" \
+        in corpus_cli(HOSTILE / "html-dropped.md").build.stderr  # a warning of the build
 
 
 # --- template injection -------------------------------------------------------------
@@ -210,7 +230,8 @@ def injected(tmp_path_factory):
     yaml_path.write_text(yaml_path.read_text().replace("title: Fixture Course", 'title: "Course {{ 3*3 }}"'))
     out = tmp_path_factory.mktemp("out")
     build(root, BuildOptions(out=out, jobs=1))
-    return out
+    return {"guide": all_text(out / "fixture/facilitator-guide.pdf"),  # read once for all the tests
+            "sheets": all_text(out / "fixture/participant-worksheets.pdf")}
 
 
 @pytest.mark.parametrize("literal", [
@@ -229,13 +250,11 @@ def injected(tmp_path_factory):
     "Course {{ 3*3 }}",                                     # course.yaml's title
 ])
 def test_template_syntax_in_any_field_is_printed_literally(injected, literal):
-    guide = all_text(injected / "fixture/facilitator-guide.pdf")
-    assert literal in guide
+    assert literal in injected["guide"]
 
 
 def test_template_syntax_is_never_evaluated(injected):
-    guide = all_text(injected / "fixture/facilitator-guide.pdf")
-    sheets = all_text(injected / "fixture/participant-worksheets.pdf")
+    guide, sheets = injected["guide"], injected["sheets"]
     for evaluated in ("LOOPLOOP", "uid=", " 64 ", " 81 ", " 25 ", "Course 9", "Segment 42"):
         assert evaluated not in guide and evaluated not in sheets
     for literal in ("{{ 8*8 }}", "{{ 9*9 }}", "{{ 5*5 }}"):
@@ -319,7 +338,8 @@ def test_fetcher_is_what_weasyprint_calls_and_refusal_stops_rendering(fetch_root
                  f'<link rel="stylesheet" href="{url}/style.css">',
                  f'<style>@import url("{url}/import.css");</style>',
                  f'<p style="background: url({url}/bg.png)">x</p>',
-                 f'<style>@font-face {{ font-family: F; src: url({url}/f.woff) }} p {{ font-family: F }}</style><p>x</p>',
+                 f'<style>@font-face {{ font-family: F; src: url({url}/f.woff) }} p {{ font-family: F }}</style>'
+                 '<p>x</p>',
                  f'<object data="{url}/object"></object>',
                  '<img src="leak.png">',
                  '<img src="../../../secret.txt">'):
@@ -458,7 +478,7 @@ def test_content_or_templates_linked_outside_the_kit_stop_everything(tmp_path):
     (root2 / "templates/guide.css").symlink_to(tmp_path / "theme/guide.css")
     assert [p.format() for p in load_kit(root2).problems.errors] == [
         "templates/guide.css:1: the file links to a place outside the kit; it is not read"]
-    result = CliRunner().invoke(main, ["build", str(root2), "-o", str(tmp_path / "out")])
+    result = CliRunner().invoke(main, ["build", str(root2), "-o", str(tmp_path / "out"), "-j", "1"])
     assert result.exit_code == 1 and "templates/guide.css:1: the file links to a place outside" in result.output
 
 
@@ -524,8 +544,9 @@ main(sys.argv[3:])
 
 @pytest.fixture(scope="module")
 def earlier(tmp_path_factory):
-    """A kit and its outputs from a successful build."""
-    root = write_kit(tmp_path_factory.mktemp("kit"))
+    """A kit and its outputs from a successful build (its one session tiny: what is on the
+    pages does not matter here, only which files are there)."""
+    root = tiny_kit(tmp_path_factory.mktemp("kit"))
     out = tmp_path_factory.mktemp("out") / "build"
     build(root, BuildOptions(out=out, jobs=1))
     return root, out
@@ -542,7 +563,9 @@ def kill_a_build(earlier, tmp_path, mode):
     shutil.copytree(earlier[1], out, symlinks=True)
     before = outputs(out)
     module_file = root / "content/fixture/01-fixture.md"  # the session's guide and the cover change
-    module_file.write_text(module_file.read_text().replace("FAC-STORY once upon a time.", "FAC-STORY told again."))
+    text = module_file.read_text()
+    assert "Text." in text, "TINY_MODULE changed: edit something else in its guide"
+    module_file.write_text(text.replace("Text.", "EDITED-TEXT told again."))
     marker = tmp_path / "marker"
     process = subprocess.Popen(
         [sys.executable, "-c", KILLED_BUILD, str(marker), mode, "build", str(root), "-o", str(out), "-j", "1"],
@@ -571,7 +594,7 @@ def test_killed_build_leaves_earlier_pdfs_intact_and_the_next_build_cleans_up(ea
     result = build(root, BuildOptions(out=out, jobs=1))
     final = outputs(out)
     assert sorted(final) == sorted(before), "the next build leaves no temporary file behind"
-    assert "FAC-STORY told again." in all_text(out / "fixture/facilitator-guide.pdf")
+    assert "EDITED-TEXT told again." in all_text(out / "fixture/facilitator-guide.pdf")
     assert len(result.written) == len(before)
 
 
@@ -693,7 +716,7 @@ def test_organisation_profile_with_a_python_tag_is_a_clean_error(tmp_path):
     profile = tmp_path / "org.yaml"
     profile.write_text("name: Evil\nabout: !!python/object/apply:os.system ['touch /tmp/kit-pwned']\n")
     for command in (["check", str(root), "--org", str(profile)],
-                    ["build", str(root), "--org", str(profile), "-o", str(tmp_path / "out")]):
+                    ["build", str(root), "--org", str(profile), "-o", str(tmp_path / "out"), "-j", "1"]):
         result = CliRunner().invoke(main, command)
         assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
         assert "org.yaml:2:" in result.output and "YAML tag '!!python/object/apply:os.system' is not allowed" \

@@ -199,10 +199,10 @@ def test_the_parser_makes_the_checks_a_kind_declares(poll, make_kit):
         f"{path}:7: the 'poll' block is empty",
         f"{path}:7: a poll needs at least two options",
         f"{path}:11: a poll needs at least two options",
-        f"{path}:19: 'poll' block: unknown key 'votes'; valid keys: options, tally",
+        f"{path}:19: 'poll' block: unknown key 'votes'; valid keys: options, tally, at, takes",
         f"{path}:22: a 'answer' block cannot be inside a 'poll' block",
         f"{path}:27: unknown block kind 'pol'; valid kinds: note, say, anecdote, example, pair, question, "
-        "misconception, check, prompt, timing, poll",
+        "misconception, check, ask, prompt, cut, timing, poll",
     ])
 
 
@@ -317,7 +317,8 @@ def test_the_readme_names_the_formative_and_participant_kinds_of_the_registry():
 
 def test_registered_kinds_have_unique_names_and_the_built_in_ones_are_complete():
     assert [k.name for k in kinds.written_kinds()] == [
-        "note", "say", "anecdote", "example", "pair", "question", "misconception", "check", "prompt", "timing"]
+        "note", "say", "anecdote", "example", "pair", "question", "misconception", "check", "ask", "prompt", "cut",
+        "timing"]
     assert list(kinds.REGISTRY)[-2:] == ["talk", "byo"]  # made by kit, never written
     assert [k.name for k in kinds.participant_kinds()] == ["prompt", "pair"]
     assert kinds.block_fields("answer") == {} and kinds.block_fields("talk") == {}

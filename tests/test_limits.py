@@ -243,7 +243,7 @@ def test_delivery_past_the_year_9999_is_an_error_before_rendering(make_kit, tmp_
     message = (f"{delivery}:2: first_date 9999-12-01 is too late: weekly sessions from then on would run past "
                "the year 9999")
     assert str(err.value) == message
-    for args in (["build", str(root), "-o", str(tmp_path / "out"), "--delivery", str(delivery)],
+    for args in (["build", str(root), "-o", str(tmp_path / "out"), "--delivery", str(delivery), "-j", "1"],
                  ["announce", "1", "--kit", str(root), "--delivery", str(delivery)]):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output

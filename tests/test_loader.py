@@ -81,7 +81,7 @@ def test_course_yaml_unknown_key_lists_valid_ones(make_kit):
     root = make_kit({"content/fixture/course.yaml": COURSE_YAML + "colour: blue\n"})
     (err,) = errors(root)
     assert err == ("content/fixture/course.yaml:10: unknown key 'colour'; valid keys: title, subtitle, "
-                   "audience, language, session_minutes, follows, organisation")
+                   "audience, language, session_minutes, follows, organisation, moves, recovery_minutes")
 
 
 def test_question_without_answer_and_nested_misuse(make_kit):
@@ -135,7 +135,7 @@ def test_block_fields_must_be_known(make_kit):
     root = make_kit({"content/fixture/01-fixture.md": module("title: T\nminutes: 10", body)})
     (err,) = errors(root)
     assert err == ("content/fixture/01-fixture.md:9: 'anecdote' block: unknown key 'moral'; "
-                   "valid keys: point, source, retell")
+                   "valid keys: point, source, retell, at, takes")
 
 
 def test_run_sheet_text_is_bounded(make_kit):

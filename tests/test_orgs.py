@@ -123,7 +123,7 @@ def test_unknown_keys_list_the_valid_ones(kit, tmp_path):
             slide: 4
         """)
     found = errors_of(kit, profile)
-    assert f"{profile}:2: unknown key 'colour'; valid keys: name, about, products, examples" in found
+    assert f"{profile}:2: unknown key 'colour'; valid keys: name, about, fictional, products, examples" in found
     assert (f"{profile}:11: unknown key 'slide' in 'examples[1]'; valid keys: course, session, segment, "
             "title, product, text") in found
     assert len(found) == 2
@@ -304,7 +304,7 @@ def test_readme_profile_fits_the_bundled_course(tmp_path):
 def test_build_stops_on_a_bad_profile_before_writing(kit, tmp_path):
     profile = write(tmp_path / "p.yaml", PROFILE.replace('session: "02"', 'session: "09"'))
     with pytest.raises(KitError) as err:
-        build(kit, BuildOptions(out=tmp_path / "out", org=profile))
+        build(kit, BuildOptions(out=tmp_path / "out", org=profile, jobs=1))
     assert f"{profile}:10: no session '09'" in str(err.value)
     assert not (tmp_path / "out/fixture").exists()
 
@@ -317,8 +317,8 @@ def built(tmp_path_factory):
     profile = write(tmp_path_factory.mktemp("org") / "globex.yaml", PROFILE)
     with_org = tmp_path_factory.mktemp("with-org")
     plain = tmp_path_factory.mktemp("plain")
-    result = build(root, BuildOptions(out=with_org, org=profile))
-    build(root, BuildOptions(out=plain))
+    result = build(root, BuildOptions(out=with_org, org=profile, jobs=1))
+    build(root, BuildOptions(out=plain, jobs=1))
     return with_org / "fixture", plain / "fixture", result
 
 

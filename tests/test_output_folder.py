@@ -21,15 +21,24 @@ from kit.build import BuildOptions, build
 from kit.engine import CACHE_DIR, Cache
 from kit.errors import KitError
 
-from conftest import write_kit
+from conftest import tiny_kit, write_kit
 from test_hardening import opened_during
 
 
-def built(tmp_path: Path, out: Path | None = None):
-    root = write_kit(tmp_path / "kit")
-    out = out or tmp_path / "out"
+@pytest.fixture(scope="module")
+def tiny_build(tmp_path_factory):
+    """A tiny kit built once, by one worker. Shared: tests take their own copy (built())."""
+    base = tmp_path_factory.mktemp("tiny-build")
+    root, out = tiny_kit(base / "kit"), base / "out"
     build(root, BuildOptions(out=out, jobs=1))
     return root, out
+
+
+def built(tiny_build, tmp_path: Path):
+    """A built kit and output folder of this test's own: a copy of the shared tiny build (its
+    cache and build record hold no paths of the kit's, so the copy is as built as the original)."""
+    root, out = tiny_build
+    return shutil.copytree(root, tmp_path / "kit"), shutil.copytree(out, tmp_path / "out", symlinks=True)
 
 
 def pdfs(out: Path) -> dict[str, bytes]:
@@ -40,7 +49,7 @@ def pdfs(out: Path) -> dict[str, bytes]:
 # --- a build deletes only what it made -------------------------------------------------
 
 def test_a_users_tmp_files_beside_and_below_the_output_survive(tmp_path):
-    root = write_kit(tmp_path / "kit")
+    root = tiny_kit(tmp_path / "kit")
     theirs = [root / ".notes.tmp", root / "fixture/.notes.tmp", root / "fixture/sessions/.draft.pdf.abcdefgh.tmp",
               root / "notes/deep/.notes.tmp", root / "content/fixture/.notes.tmp"]
     for path in theirs:
@@ -57,10 +66,10 @@ def test_a_users_tmp_files_beside_and_below_the_output_survive(tmp_path):
 
 # --- the cache and build record name nothing outside, and are read bounded -------------
 
-def test_a_crafted_build_record_makes_the_build_read_nothing_outside(tmp_path):
+def test_a_crafted_build_record_makes_the_build_read_nothing_outside(tiny_build, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("SECRET")
-    root, out = built(tmp_path)
+    root, out = built(tiny_build, tmp_path)
     cache = out / CACHE_DIR
     (record,) = cache.glob("build-*.json")
     data = json.loads(record.read_text())
@@ -71,8 +80,8 @@ def test_a_crafted_build_record_makes_the_build_read_nothing_outside(tmp_path):
     assert (out / "fixture/facilitator-guide.pdf").is_file()
 
 
-def test_cache_entries_that_are_devices_pipes_or_links_are_misses_not_hangs(tmp_path):
-    root, out = built(tmp_path)
+def test_cache_entries_that_are_devices_pipes_or_links_are_misses_not_hangs(tiny_build, tmp_path):
+    root, out = built(tiny_build, tmp_path)
     cache = out / CACHE_DIR
     entries = sorted(cache.glob("*.pdf"))
     assert len(entries) >= 3
@@ -90,7 +99,9 @@ def test_cache_entries_that_are_devices_pipes_or_links_are_misses_not_hangs(tmp_
         (cache / note).symlink_to("/dev/zero")
     (next(cache.glob("build-*.json"))).unlink()  # no short cut: every entry is looked at
     module = root / "content/fixture/01-fixture.md"
-    module.write_text(module.read_text().replace("FAC-STORY once", "FAC-STORY twice"))
+    edited = module.read_text().replace("Text.", "Text, edited.")
+    assert edited != module.read_text()
+    module.write_text(edited)
     opened = opened_during(build, root, BuildOptions(out=out, jobs=1))  # returns: nothing blocked
     assert secret.resolve() not in opened
     assert pdfs(out).keys() == before.keys()
@@ -120,8 +131,8 @@ def test_an_output_folder_that_links_out_is_never_written_through(tmp_path):
     assert list(elsewhere.iterdir()) == []
 
 
-def test_an_output_that_is_a_link_is_replaced_not_written_through(tmp_path):
-    root, out = built(tmp_path)
+def test_an_output_that_is_a_link_is_replaced_not_written_through(tiny_build, tmp_path):
+    root, out = built(tiny_build, tmp_path)
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")
     guide = out / "fixture/facilitator-guide.pdf"
@@ -143,7 +154,7 @@ def test_a_course_named_content_may_not_write_into_the_kits_content(tmp_path):
 # --- one build at a time ------------------------------------------------------------------
 
 def test_a_second_build_into_the_same_folder_is_refused_with_a_clear_message(tmp_path):
-    root = write_kit(tmp_path / "kit")
+    root = tiny_kit(tmp_path / "kit")
     out = tmp_path / "out"
     with Cache(out / CACHE_DIR, out):  # as a first build holds it
         with pytest.raises(KitError, match="another kit build is writing into this folder"):
@@ -161,9 +172,10 @@ def test_a_build_stopped_by_a_content_error_leaves_no_folder_behind(tmp_path):
 
 # --- the cache knows what it depends on -----------------------------------------------------
 
-def test_a_moved_kit_renders_nothing_again(tmp_path):
-    root = write_kit(tmp_path / "a/kit")
-    build(root, BuildOptions(out=root / "build", jobs=1))
+def test_a_moved_kit_renders_nothing_again(tiny_build, tmp_path):
+    built_root, built_out = tiny_build  # built where it lies; copied, with its build inside, to a/kit
+    root = shutil.copytree(built_root, tmp_path / "a/kit")
+    shutil.copytree(built_out, root / "build", symlinks=True)
     moved = tmp_path / "b/elsewhere/kit"
     moved.parent.mkdir(parents=True)
     shutil.move(str(root), str(moved))
@@ -180,7 +192,7 @@ def test_a_font_change_renders_everything_again(tmp_path, monkeypatch):
                     '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
                     f'  <dir>{fonts}</dir>\n  <cachedir>{tmp_path / "fc-cache"}</cachedir>\n</fontconfig>\n')
     monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
-    root = write_kit(tmp_path / "kit")
+    root = tiny_kit(tmp_path / "kit")
     out = tmp_path / "out"
     assert build(root, BuildOptions(out=out, jobs=1)).rendered
     assert build(root, BuildOptions(out=out, jobs=1)).rendered == []  # the control: nothing changed
@@ -279,7 +291,7 @@ def test_a_folder_linked_out_of_the_kit_is_refused_before_any_file_in_it_is_open
     outside.mkdir()
     for name in ("shadow", "passwd", "guide.css"):
         (outside / name).write_text(f"SECRET {name}")
-    root = write_kit(tmp_path / "kit")
+    root = tiny_kit(tmp_path / "kit")
     (root / folder).parent.mkdir(parents=True, exist_ok=True)
     (root / folder).symlink_to(outside, target_is_directory=True)
     opened = opened_during(build, root, BuildOptions(out=tmp_path / "out", jobs=1))

@@ -6,7 +6,6 @@ import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -46,7 +45,7 @@ def long_module() -> str:
 def built(tmp_path_factory):
     root = write_kit(tmp_path_factory.mktemp("kit"), {"content/fixture/02-long.md": long_module()})
     out = tmp_path_factory.mktemp("out")
-    build(root, BuildOptions(out=out, paper="letter"))
+    build(root, BuildOptions(out=out, paper="letter", jobs=1))
     return root, out / "fixture"
 
 
@@ -94,7 +93,10 @@ def test_contents_page_numbers_are_the_pages_of_the_headings(guide_pages, kit):
         # detailed notes before it (the run sheet, page 2, lists every title).
         prefix = f"{session.number}-"
         notes = [(lbl, text) for lbl, text in guide_pages if lbl.startswith(prefix) and int(lbl[len(prefix):]) > 2]
-        first = next(lbl for lbl, text in notes if title in text)
+        # the heading with its "2/3" (the recovery plan names segments too)
+        index = [seg.title for seg in session.segments].index(title)
+        heading = f"{title} {index + 1}/{len(session.segments)}"
+        first = next(lbl for lbl, text in notes if heading in text)
         assert first == label, f"{title}: contents says {label}, heading is on {first}"
         later += label not in (f"{session.number}-3",)
     assert later >= 3, "the fixture should put some segments beyond the first page of notes"
@@ -123,8 +125,8 @@ def test_run_sheet_is_page_two_and_shows_every_segment_and_span(guide_pages, kit
             assert row.title in text and row.span in text, (session.number, row.title, row.span)
     first = dict(guide_pages)["1-2"].lower()  # labels may be set in capitals
     assert "fac-say welcome back." in first
-    assert "timer 5 min a explains · call “swap” · 5 min b explains · 5 min debrief" in first
-    assert "running long fac-cut skip the anecdote" in first
+    assert "timer 0:10 a explains (5 min) · 0:15 call “swap”: b explains (5 min) · 0:20 debrief (5 min)" in first
+    assert "cut if late fac-cut skip the anecdote · saves 5 min" in first
 
 
 def test_bookmarks_are_sessions_and_segments_only(guide, kit):
@@ -138,6 +140,9 @@ def test_bookmarks_are_sessions_and_segments_only(guide, kit):
     sessions = {title: children for title, children in tree}
     for session in kit.sessions:
         assert sessions[session.title] == [seg.title for seg in session.segments]
+        assert sessions[f"Answer key · {session.title}"] == []  # right after the session's guide
+        titles = [t for t, _ in tree]
+        assert titles.index(f"Answer key · {session.title}") == titles.index(session.title) + 1
     assert "Contents" in sessions
     for inner in ("Objectives", "Run sheet", "Pre-work", "Story 1", "About this session"):
         assert inner not in [t for t, _ in tree] + [c for _, cs in tree for c in cs]
@@ -152,7 +157,8 @@ def test_every_page_is_letter_size(built):
 def test_each_session_starts_on_a_right_hand_page(built):
     for name in ("participant-worksheets.pdf", "facilitator-guide.pdf"):
         labels = list(PdfReader(str(built[1] / name)).page_labels)
-        starts = [i for i, label in enumerate(labels) if label.endswith("-1") and not label.startswith("0-")]
+        starts = [i for i, label in enumerate(labels)  # not the answer keys (K1-1), which follow their guides
+                  if label.endswith("-1") and not label.startswith(("0-", "K"))]
         assert len(starts) == 2
         assert all((i + 1) % 2 == 1 for i in starts), (name, starts)
 
@@ -251,7 +257,7 @@ def test_every_figure_in_the_tagged_pdf_has_alt_text(built):
     tree = reader.trailer["/Root"].raw_get("/StructTreeRoot")
     figures = [str(obj.get("/Alt", "")) for obj in pdf_objects(tree, keys={"/K"})
                if isinstance(obj, dict) and obj.get("/S") == "/Figure"]
-    assert len(figures) == 3, figures
-    assert "QR code for https://example.org/second-video" in figures
+    assert len(figures) == 4, figures  # the answer key repeats the worksheet's code for the pre-work
+    assert figures.count("QR code for https://example.org/second-video") == 2
     assert "QR code for https://example.org/further" in figures
     assert any(f.startswith("Timeline of session 2: 1. Part number 1") for f in figures)

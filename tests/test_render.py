@@ -120,7 +120,7 @@ def test_a_hostile_override_stops_the_build_with_a_message(tmp_path, trap):
     assert str(caught.value).startswith("templates/guide-session.html:1: template error: ")
     assert not marker.exists() and not list(out.rglob("*.pdf"))
 
-    result = CliRunner().invoke(main, ["build", str(root), "-o", str(out)])
+    result = CliRunner().invoke(main, ["build", str(root), "-o", str(out), "-j", "1"])
     assert result.exit_code == 1
     assert "templates/guide-session.html:1: template error: access to attribute '__globals__'" in result.output
     assert "Traceback" not in result.output and SECRET not in result.output

@@ -1,7 +1,10 @@
-"""The render workers (kit/workers.py): answers, errors, replacement, a worker that dies."""
-import os
+"""The render workers (kit/workers.py): answers, errors, replacement, a worker that dies.
 
-import pytest
+Each worker imports this module to find the function it runs (square, die, ...), so the
+module imports only what those need; the tests import pytest themselves, which spares
+every worker started here the import of pytest.
+"""
+import os
 
 from kit.errors import KitError
 from kit.workers import Pool, WorkerDied
@@ -43,6 +46,8 @@ def test_each_worker_is_replaced_after_its_share_of_tasks():
 
 
 def test_an_error_in_a_worker_is_raised_by_the_caller():
+    import pytest
+
     pool = Pool(1, limit=5)
     try:
         with pytest.raises(KitError, match="no such image"):
@@ -53,6 +58,8 @@ def test_an_error_in_a_worker_is_raised_by_the_caller():
 
 
 def test_a_worker_that_dies_is_reported_not_waited_for():
+    import pytest
+
     pool = Pool(1, limit=5)
     with pytest.raises(WorkerDied, match="exit code 3"):
         pool.result(pool.submit(die, 3))
@@ -60,6 +67,8 @@ def test_a_worker_that_dies_is_reported_not_waited_for():
 
 
 def test_a_worker_that_died_while_idle_is_reported():
+    import pytest
+
     pool = Pool(1, limit=5)
     assert pool.result(pool.submit(square, 2)) == 4
     idle = pool.idle[0].process
@@ -71,14 +80,18 @@ def test_a_worker_that_died_while_idle_is_reported():
 
 
 def test_a_dead_worker_stops_the_build_with_a_clean_error(tmp_path, monkeypatch):
+    import pytest
+
     import kit.engine
     from kit.build import BuildOptions, build
 
-    from conftest import write_kit
+    from conftest import tiny_kit
 
     monkeypatch.setattr(kit.engine, "render_job", die_rendering)
+    # The workers need not import WeasyPrint (kit.engine.WORKER_MODULES) to die at their first task.
+    monkeypatch.setattr(kit.engine, "WORKER_MODULES", [])
     with pytest.raises(KitError, match="a rendering worker died .*try again with -j 1"):
-        build(write_kit(tmp_path / "kit"), BuildOptions(out=tmp_path / "out", jobs=2))
+        build(tiny_kit(tmp_path / "kit"), BuildOptions(out=tmp_path / "out", jobs=2))
     assert not (tmp_path / "out/fixture/facilitator-guide.pdf").exists()
 
 

@@ -86,7 +86,8 @@ roots = [kit / "content", kit / "templates", bundled_templates()]
 course = loaded.kit.courses[0]
 guides = [planner.guide_session(course, s) for s in course.sessions]
 sheets = [planner.worksheet_session(course, s) for s in course.sessions]
-docs = [(d, "guide.css") for d in guides] + [(d, "worksheet.css") for d in sheets]
+keys = [planner.answer_key(course, s) for s in course.sessions]  # the answer key ending each session's guide
+docs = [(d, "guide.css") for d in guides] + [(d, "worksheet.css") for d in sheets + keys]
 docs.append((planner.worksheet_front(course), "worksheet.css"))
 pages = 0
 anchors = {}
