@@ -412,13 +412,11 @@ class CheckKind(Kind):
 
 
 @register
-class AskKind(Kind):
+class AskKind(CheckKind):
+    """Put to the room like a check, to open or carry a discussion: not a formative check."""
     name = "ask"
     model = m.Ask
-    fields = {"fallback": Str()}
-    takes_answer = True
-    needs_body = True
-    asks_room = True
+    formative = False
     noun = "a question to the room"
     guide_macro = "ask"
     hint = "a question to the room; the answer is what to listen for"

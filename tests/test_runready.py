@@ -282,24 +282,26 @@ def check_output(root) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def assert_error_at(tmp_path, text: str, opening: str, message: str) -> None:
+    """`kit check` fails with `message` at the line of the block that opens with `opening`."""
+    code, output = check_output(ready_kit(tmp_path / "kit", text))
+    line = text.splitlines().index(opening) + 1
+    assert code == 1
+    assert f"content/fixture/01-fixture.md:{line}: error: {message}" in output
+
+
 def test_an_overrunning_pair_flip_is_an_error_at_its_line(tmp_path):
     text = READY.replace("setup: 1\nminutes: 4\ndebrief-minutes: 5", "setup: 2\nminutes: 5\ndebrief-minutes: 7")
-    code, output = check_output(ready_kit(tmp_path / "kit", text))
-    line = text.splitlines().index("::: pair Flip it") + 1
-    assert code == 1
-    assert (f"content/fixture/01-fixture.md:{line}: error: the pair flip needs 19 minutes "
-            "(2 set-up + 5 A + 5 B + 7 debrief); 'Flip' has 15") in output
+    assert_error_at(tmp_path, text, "::: pair Flip it",
+                    "the pair flip needs 19 minutes (2 set-up + 5 A + 5 B + 7 debrief); 'Flip' has 15")
 
 
 def test_a_cut_on_a_segment_already_over_is_an_error_at_its_line(tmp_path):
     # decided at the break (0:45), a cut in Drawing (0:10-0:30) is too late
     text = READY.replace("::: cut CUT-ONE drop the drawing\nsaves: 5", "::: cut CUT-ONE drop the drawing\nsaves: 5\n"
                                                                       "decide: 0:45")
-    code, output = check_output(ready_kit(tmp_path / "kit", text))
-    line = text.splitlines().index("::: cut CUT-ONE drop the drawing") + 1
-    assert code == 1
-    assert (f"content/fixture/01-fixture.md:{line}: error: the cut is decided at 0:45, when 'Drawing' "
-            "(0:10–0:30) no longer has 5 minutes to save") in output
+    assert_error_at(tmp_path, text, "::: cut CUT-ONE drop the drawing",
+                    "the cut is decided at 0:45, when 'Drawing' (0:10–0:30) no longer has 5 minutes to save")
 
 
 def test_paced_blocks_that_exceed_the_segment_are_an_error(tmp_path):
