@@ -393,15 +393,20 @@ class MisconceptionKind(QuestionKind):
     name = "misconception"
 
 
-@register
-class CheckKind(Kind):
-    name = "check"
-    model = m.Check
+class RoomQuestion(Kind):
+    """What a question put to the room has: an answer to listen for and a fallback for
+    silence (the base of `check` and `ask`; not registered itself)."""
     fields = {"fallback": Str()}
     takes_answer = True
     needs_body = True
-    formative = True
     asks_room = True
+
+
+@register
+class CheckKind(RoomQuestion):
+    name = "check"
+    model = m.Check
+    formative = True
     noun = "a check"
     guide_macro = "check"
     hint = "'fallback:' says what to do when nobody answers"
@@ -412,11 +417,10 @@ class CheckKind(Kind):
 
 
 @register
-class AskKind(CheckKind):
+class AskKind(RoomQuestion):
     """Put to the room like a check, to open or carry a discussion: not a formative check."""
     name = "ask"
     model = m.Ask
-    formative = False
     noun = "a question to the room"
     guide_macro = "ask"
     hint = "a question to the room; the answer is what to listen for"

@@ -58,6 +58,12 @@ class Recovery:
     minutes: int
     cuts: tuple[str, ...]   # the labels of the cuts, in order ("C2", "C3")
 
+    @property
+    def span(self) -> str:
+        """'C2–C5': the cuts still ahead are always the last ones of the plan (it is in the
+        order of their decision points), so a range names them all."""
+        return self.cuts[0] if len(self.cuts) == 1 else f"{self.cuts[0]}–{self.cuts[-1]}"
+
 
 @dataclass(frozen=True)
 class Row:
@@ -234,20 +240,19 @@ def pair_split(pair: m.PairActivity, room: int, start: int = 0, fmt=m.clock) -> 
 
 
 def cues(seg: m.Segment, fmt=m.clock) -> tuple[Cue, ...]:
-    """What the run sheet reminds the facilitator of: the times of the paced blocks, the
-    timer's plan for each pair flip (set-up, turns, the swap, the debrief) and the cuts of
-    the segment with what each saves."""
+    """What the run sheet reminds the facilitator of: the times of the paced blocks and the
+    timer's plan for each pair flip (set-up, turns, the swap, the debrief). The cuts are in
+    the run sheet's recovery plan and its 'recover' column."""
     found = []
-    for pace in seg.paces:
-        found.append(Cue(fmt(pace.start), pace.label + (f" ({pace.minutes} min)" if pace.minutes else "")))
+    if seg.paces:  # one line that wraps: the run sheet must stay on one page
+        found.append(Cue("Times", " · ".join(f"{fmt(p.start)} {p.label}" + (f" ({p.minutes} min)" if p.minutes else "")
+                                              for p in seg.paces)))
     for pair in seg.of_kind("pair"):
         paced = seg.pace(pair)
         room = paced.minutes if paced and paced.minutes else seg.minutes
         split = pair_split(pair, room, paced.start if paced else seg.start, fmt)
         if split:
             found.append(Cue("Timer", split))
-    for cut in seg.of_kind("cut"):
-        found.append(Cue("Cut if late", f"{cut.title} · saves {cut.saves} min"))
     for note in seg.of_kind("timing"):
         if note.cut:
             found.append(Cue("Running long", note.cut))
