@@ -21,7 +21,7 @@ from kit import kinds
 from kit.fences import CodeFences
 from kit import model as m
 from kit.schema import SEGMENT_ATTRS, SESSION, check_mapping
-from kit.yamlload import LineDict, YamlProblem, load_yaml
+from kit.yamlload import LineDict, YamlProblem, load_yaml, trailing_comments
 
 MAX_MODULE_BYTES = 1024 * 1024
 
@@ -46,6 +46,9 @@ MAX_LINKS = 30
 MAX_ITEMS = 100
 
 Report = Callable[..., None]
+
+COMMENT_WARNING = ("YAML reads the text after ' #' as a comment, so it is not printed: "
+                   "put the value in quotes to keep it (\"rule #29\")")
 
 
 class TextProblem(Exception):
@@ -177,6 +180,8 @@ class ModuleParser:
         data = LineDict()
         data.lines = {}
         if header:
+            for line in trailing_comments("\n".join(t for _, t in header), header[0][0]):
+                self.warn(line, COMMENT_WARNING)
             try:
                 loaded = load_yaml("\n".join(t for _, t in header), header[0][0] - 1)
             except YamlProblem as problem:
@@ -437,8 +442,8 @@ def pace_label(block) -> str:
     for value in vars(block).values():
         if isinstance(value, str) and value.strip():
             words = re.sub(r"[*_`#>\[\]]", "", value.strip().split("\n", 1)[0]).split()
-            text = " ".join(words[:8])
-            return text + ("…" if len(words) > 8 else "")
+            text = " ".join(words[:12])
+            return text + ("…" if len(words) > 12 else "")
     return kind.described() if kind else ""
 
 
@@ -468,6 +473,8 @@ def parse_module(text: str, path: str, number: int, slug: str, products: dict[st
         report(problem.line, problem.message)
         return None
     front_ok = True
+    for line in trailing_comments(yaml_text, yaml_line):
+        warn(line, COMMENT_WARNING)
     try:
         front = load_yaml(yaml_text, yaml_line - 1)
     except YamlProblem as problem:

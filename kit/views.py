@@ -45,6 +45,7 @@ class PlannedCut:
     segment: str   # the title of the segment it shortens
     anchor: str    # that segment's anchor
     src: m.Source
+    early: bool = False  # to be decided before the session's midpoint
 
     @property
     def label(self) -> str:
@@ -179,7 +180,8 @@ def recovery_plan(session: m.Session, start_clock: int | None = None) -> tuple[P
         for cut in seg.of_kind("cut"):
             found.append((cut.decide, cut.src.line, cut, seg, segment_anchor(session, i)))
     found.sort(key=lambda item: (item[0], item[1]))
-    return tuple(PlannedCut(n, cut.title, cut.saves, fmt(decide), seg.title, anchor, cut.src)
+    return tuple(PlannedCut(n, cut.title, cut.saves, fmt(decide), seg.title, anchor, cut.src,
+                            decide < midpoint(session))
                  for n, (decide, _, cut, seg, anchor) in enumerate(found, start=1))
 
 

@@ -221,3 +221,31 @@ def _load(text: str, line_offset: int, loader_class):
         raise YamlProblem(1 + line_offset, f"invalid YAML: {exc}") from None
     except RecursionError:
         raise YamlProblem(1 + line_offset, "invalid YAML: nesting too deep") from None
+
+
+_VALUE_START = re.compile(r"[ \t]*(?:-[ \t]+)*(?:[^\s:#'\"][^:#]*:[ \t]+)?(?:-[ \t]+)*")
+_BLOCK_SCALAR = re.compile(r"[|>][-+0-9]*[ \t]*$")
+
+
+def trailing_comments(text: str, first_line: int) -> list[int]:
+    """The lines of `text` (YAML) where a plain value is followed by ' #': YAML reads the
+    rest of the line as a comment, so 'rule #29' silently becomes 'rule'. Quoted values,
+    whole-line comments and the text of block scalars ('>-', '|') are not flagged."""
+    found = []
+    block_indent = None
+    for offset, line in enumerate(text.split("\n")):
+        indent = len(line) - len(line.lstrip(" "))
+        if block_indent is not None:
+            if not line.strip() or indent > block_indent:
+                continue
+            block_indent = None
+        start = _VALUE_START.match(line)
+        rest = line[start.end():] if start else line
+        if _BLOCK_SCALAR.match(rest):
+            block_indent = indent
+            continue
+        if not rest or rest[0] in "#'\"|>&*!{[%@`":
+            continue
+        if " #" in rest or "\t#" in rest:
+            found.append(first_line + offset)
+    return found

@@ -88,3 +88,30 @@ def test_an_error_reads_as_the_pure_python_parser_words_it():
     with pytest.raises(YamlProblem) as loaded:
         load_yaml(text)
     assert (loaded.value.line, loaded.value.message) == (pure.value.line, pure.value.message)
+
+
+def test_a_comment_after_a_plain_value_is_found_and_quoted_or_block_text_is_not():
+    from kit.yamlload import trailing_comments
+
+    text = ("title: Zinkevich rule #29\n"          # 1: the value loses '#29'
+            "quoted: \"rule #29\"\n"               # quoted: kept
+            "# a whole-line comment\n"
+            "list:\n"
+            "  - see rule #4 first\n"             # 5
+            "about: >-\n"
+            "  folded text keeps #hash and a # sign\n"
+            "next: plain#nospace\n")               # no space before '#': not a comment
+    assert trailing_comments(text, 1) == [1, 5]
+
+
+def test_kit_check_warns_where_a_field_would_lose_its_end(tmp_path):
+    from click.testing import CliRunner
+
+    from conftest import module, write_kit
+    from kit.cli import main
+
+    body = ("## S {minutes=10 kind=pair}\n\n::: pair Explain\na: Explain rule #29\nb: Listen\n\n"
+            "Explain it.\n:::\n")
+    root = write_kit(tmp_path / "kit", {"content/fixture/01-fixture.md": module("title: T\nminutes: 10", body)})
+    output = CliRunner().invoke(main, ["check", str(root)]).output
+    assert "01-fixture.md:8: warning: YAML reads the text after ' #' as a comment" in output
