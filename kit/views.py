@@ -269,12 +269,20 @@ def named_products(session: m.Session, organisation: m.Organisation) -> tuple[m.
     texts = [session.title, session.overview, *session.objectives, *session.materials, *session.think_about]
     ids = set()
     for block in session.blocks():
-        texts += [v for v in vars(block).values() if isinstance(v, str)]
+        for value in vars(block).values():  # its texts, and lists of texts (a pair's debrief)
+            if isinstance(value, str):
+                texts.append(value)
+            elif isinstance(value, tuple):
+                texts += [item for item in value if isinstance(item, str)]
         if isinstance(block, m.Example):
             ids.add(block.product)
     text = "\n".join(texts)
-    return tuple(p for p in organisation.products
-                 if p.id in ids or (p.name and re.search(rf"(?<!\w){re.escape(p.name)}(?!\w)", text)))
+
+    def named(name: str) -> bool:  # whole words, as written; a line may break between them
+        words = r"\s+".join(re.escape(word) for word in name.split())
+        return bool(words) and re.search(rf"(?<!\w){words}(?!\w)", text) is not None
+
+    return tuple(p for p in organisation.products if p.id in ids or named(p.name))
 
 
 def question_numbers(session: m.Session) -> dict[m.Source, int]:

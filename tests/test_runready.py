@@ -28,6 +28,9 @@ organisation:
     - id: widget
       name: Acme Widget
       about: WIDGET-ABOUT sorts the mail.
+    - id: gizmo
+      name: Acme Gizmo
+      about: GIZMO-ABOUT named only in a pair's debrief, across a line break.
     - id: gadget
       name: Gadget Pro
       about: GADGET-ABOUT is never named.
@@ -104,6 +107,9 @@ minutes: 4
 debrief-minutes: 5
 a: A explains
 b: B explains
+debrief:
+  - How would the Acme
+    Gizmo do it?
 
 Explain it to your partner.
 :::
@@ -237,6 +243,7 @@ def test_the_guide_names_the_company_its_products_and_the_think_about_questions(
     assert "acme: org-about makes things." in card
     assert "acme is fictional: a company made up for this course's examples." in card
     assert "acme widget widget-about sorts the mail." in card  # named in the opening's talk
+    assert "gizmo-about named only" in card
     assert "gadget-about" not in guide_text(built)              # never named in the session
     assert "they were asked to think about think-one what would you ask the model?" in first
 
