@@ -401,7 +401,6 @@ def assembled(cache, parts: list, title: str, lang: str) -> Path:
     (rendered, prefix, False) to follow on the next page whatever its side."""
     from kit.assemble import Part, assemble
 
-    parts = [(r, label, *rest) for r, label, *rest in parts]
     rectos = [bool(rest[0]) if rest else True for _, _, *rest in parts]
     key = cache.key("assembled", title, lang, *(r.sha256 + label + ("" if recto else ":next")
                                                  for (r, label, *_), recto in zip(parts, rectos)))

@@ -275,6 +275,13 @@ class ModuleParser:
         flush()
         return tuple(items)
 
+    def paced(self, block) -> tuple[int | None, int | None]:
+        """A block's 'at:' and 'takes:' as written (None, None for a block of another
+        file, such as an organisation profile's example)."""
+        if block.src.path != self.path:
+            return None, None
+        return self.pacing.get(block.src.line, (None, None))
+
     def timed(self, seg: m.Segment) -> m.Segment:
         """The segment with its blocks' pacing laid out and its cuts placed, after the
         checks that need its minutes: paced blocks, pair flips and cuts must fit in it, and
@@ -282,7 +289,7 @@ class ModuleParser:
         paces = []
         position = 0  # minutes into the segment
         for block in seg.blocks:
-            at, takes = self.pacing.get(block.src.line, (None, None)) if block.src.path == self.path else (None, None)
+            at, takes = self.paced(block)
             if at is None and takes is None:
                 continue
             line = block.src.line
@@ -325,7 +332,7 @@ class ModuleParser:
                               "save: put the cut in a later segment, or decide earlier")
 
     def check_pair(self, pair: m.PairActivity, seg: m.Segment) -> None:
-        pace = self.pacing.get(pair.src.line, (None, None))[1] if pair.src.path == self.path else None
+        pace = self.paced(pair)[1]
         room, where = (pace, "its 'takes:'") if pace else (seg.minutes, f"'{seg.title}'")
         parts = [(pair.setup, "set-up"), (pair.minutes, "A"), (pair.minutes if pair.swap else None, "B"),
                  (pair.debrief_minutes, "debrief")]

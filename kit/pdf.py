@@ -133,7 +133,7 @@ _STYLESHEETS: dict[tuple, CSS] = {}
 _STYLESHEETS_KEPT = 8
 
 
-def _stylesheet(css: str, base_url: str, roots: list[Path], fetcher: KitFetcher) -> CSS:
+def _stylesheet(css: str, base_url: str, fetcher: KitFetcher) -> CSS:
     key = (hashlib.sha256(css.encode()).hexdigest(), base_url, tuple(str(r) for r in fetcher.roots))
     parsed = _STYLESHEETS.get(key)
     if parsed is None:
@@ -148,7 +148,7 @@ def render_pdf(html: str, css: str, base_url: str, roots: list[Path], identifier
                tagged: bool = True) -> Rendered:
     fetcher = KitFetcher(roots)
     document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
-        stylesheets=[_stylesheet(css, base_url, roots, fetcher)])
+        stylesheets=[_stylesheet(css, base_url, fetcher)])
     anchors: dict[str, int] = {}
     for index, page in enumerate(document.pages):
         for name in page.anchors:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,11 @@ from kit.fences import CodeFences
 from kit import model as m
 from kit import qr, timeline
 from kit.errors import KitError
+
+
+def of_block(pairs, block, default=None):
+    """The value paired with `block` (by its source line) in a tuple of (Source, value)."""
+    return next((value for src, value in pairs if src == block.src), default)
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,7 @@ class Row:
 
     def time_of(self, block) -> str:
         """'0:40 · 5 min' for a paced block of this segment, else ''."""
-        return next((label for src, label in self.times if src == block.src), "")
+        return of_block(self.times, block, "")
 
 
 @dataclass(frozen=True)
@@ -150,10 +156,10 @@ class WorksheetSession:
     answer_key: bool = False
 
     def number_of(self, block) -> int | None:
-        return next((n for src, n in self.numbers if src == block.src), None)
+        return of_block(self.numbers, block)
 
     def answer_of(self, block) -> str:
-        return next((text for src, text in self.answers if src == block.src), "")
+        return of_block(self.answers, block, "")
 
     def anchor_of(self, block) -> str:
         """The anchor of a numbered block: the same on the worksheet and its answer key."""
@@ -200,14 +206,14 @@ def run_of_show(session: m.Session, start_clock: int | None = None) -> tuple[Row
     """Rows with offsets (0:00–0:10) or, given a start in minutes after midnight, clock times."""
     rows = []
     fmt = time_label(start_clock)
-    labels = {c.src: c.label for c in recovery_plan(session)}
+    plan = recovery_plan(session)
     for i, seg in enumerate(session.segments):
         pairs = seg.of_kind("pair")
         minutes, cuts = recoverable(session, seg.start)
         recovery = None
         if minutes:
-            ordered = sorted(cuts, key=lambda c: int(labels[c.src][1:]))
-            recovery = Recovery(fmt(seg.start), minutes, tuple(labels[c.src] for c in ordered))
+            ahead = {c.src for c in cuts}
+            recovery = Recovery(fmt(seg.start), minutes, tuple(c.label for c in plan if c.src in ahead))
         times = tuple((p.src, f"{fmt(p.start)}" + (f" · {p.minutes} min" if p.minutes else ""))
                       for p in seg.paces)
         rows.append(Row(f"{fmt(seg.start)}–{fmt(seg.end)}", seg.title, seg.kind,
@@ -264,8 +270,6 @@ def cues(seg: m.Segment, fmt=m.clock) -> tuple[Cue, ...]:
 def named_products(session: m.Session, organisation: m.Organisation) -> tuple[m.Product, ...]:
     """The organisation's products that the session names: by id in an example, or by
     name (whole words, as written) anywhere in its text."""
-    import re
-
     texts = [session.title, session.overview, *session.objectives, *session.materials, *session.think_about]
     ids = set()
     for block in session.blocks():
@@ -329,11 +333,11 @@ class Standalone:
     numbers: tuple[tuple[m.Source, int], ...]
 
     def number_of(self, block) -> int | None:
-        return next((n for src, n in self.numbers if src == block.src), None)
+        return of_block(self.numbers, block)
 
     def cut_of(self, block) -> PlannedCut | None:
         """The recovery plan's entry for a cut block (its number, when to decide), else None."""
-        return next((c for c in self.cuts if c.src == block.src), None)
+        return of_block(((c.src, c) for c in self.cuts), block)
 
 
 def guide_context(session: m.Session, start_clock: int | None = None,
