@@ -176,8 +176,9 @@ class Planner:
         ws = worksheet_view(session, self.dates(course)[session.number])
         html = render_template(self.env, "worksheet-session.html", ws=ws,
                                course_title=course.title, language=course.language)
+        # "W3-2": a participant's page number never reads like the guide's own 3-2
         return Document(f"{course.slug}/sessions/{session.stem}-worksheet.pdf", html,
-                        self.base_url(course), f"{session.number}-")
+                        self.base_url(course), f"W{session.number}-")
 
     def answer_key(self, course: m.Course, session: m.Session) -> Document:
         """The session's worksheet, page for page, with the answers filled in: the last

@@ -150,21 +150,21 @@ class Ask:
 class Cut:
     """What to drop when the session runs late: part of the segment it is written in.
 
-    `decide` is the latest moment (minutes from the session's start) at which the cut
-    can still be chosen; by default the segment's end less the minutes it saves, the
-    last moment at which those minutes still lie ahead.
+    `decide` is the moment (minutes from the session's start) by which the cut must be
+    chosen: as written, or by default `latest`, the last moment at which the segment
+    still holds the minutes it saves and those of the segment's cuts written after it.
     """
     title: str
     saves: int
     decide_at: int | None  # as written ('decide:'); None: the default
     text: str
     src: Source
-    segment_end: int = 0   # the end of its segment, minutes from the session's start
+    latest: int = 0   # minutes from the session's start; set with its segment
     kind: ClassVar[str] = "cut"
 
     @property
     def decide(self) -> int:
-        return self.decide_at if self.decide_at is not None else self.segment_end - self.saves
+        return self.decide_at if self.decide_at is not None else self.latest
 
 
 @dataclass(frozen=True)

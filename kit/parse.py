@@ -308,9 +308,17 @@ class ModuleParser:
             position += takes or 0
         blocks = []
         saved = 0
+        # Taken together, the cuts of a segment all come out of what is left of it: each must
+        # be decided while the segment still holds its own minutes and those of the cuts
+        # written after it.
+        after = [0]
+        for block in reversed(seg.blocks):
+            if isinstance(block, m.Cut):
+                after.insert(0, after[0] + block.saves)
+        later = iter(after[1:])
         for block in seg.blocks:
             if isinstance(block, m.Cut):
-                block = dataclasses.replace(block, segment_end=seg.end)
+                block = dataclasses.replace(block, latest=seg.end - block.saves - next(later))
                 self.check_cut(block, seg)
                 saved += block.saves
             elif isinstance(block, m.PairActivity):
@@ -326,10 +334,12 @@ class ModuleParser:
         line = cut.src.line
         if cut.saves > seg.minutes:
             self.report(line, f"the cut saves {cut.saves} minutes, but '{seg.title}' has only {seg.minutes}")
-        elif cut.decide_at is not None and cut.decide_at > seg.end - cut.saves:
+        elif cut.decide_at is not None and cut.decide_at > cut.latest:
+            others = seg.end - cut.saves - cut.latest
+            also = f" besides the {others} of the cuts written after it" if others else ""
             self.report(line, f"the cut is decided at {m.clock(cut.decide_at)}, when '{seg.title}' "
                               f"({m.clock(seg.start)}–{m.clock(seg.end)}) no longer has {cut.saves} minutes to "
-                              "save: put the cut in a later segment, or decide earlier")
+                              f"save{also}: decide by {m.clock(cut.latest)}, or put the cut in a later segment")
 
     def check_pair(self, pair: m.PairActivity, seg: m.Segment) -> None:
         pace = self.paced(pair)[1]

@@ -229,7 +229,7 @@ saves: 7
 decide: 1:10
 
 `decide:` is the latest moment to choose this cut; without it, the latest moment at
-which the minutes it saves still lie ahead.
+which the minutes it saves (and those of any later cut in this segment) still lie ahead.
 :::
 
 ## Wrap-up {minutes=10 kind=wrap-up}

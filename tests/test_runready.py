@@ -14,6 +14,8 @@ from pypdf import PdfReader
 from conftest import module, write_kit
 from kit.build import BuildOptions, build
 from kit.cli import main
+from kit.loader import load_kit
+from kit.views import recovery_plan
 from pdftext import all_text, norm, pages_text
 
 COURSE = """\
@@ -258,6 +260,9 @@ def test_the_answer_key_reproduces_the_worksheet_page_for_page(built):
     for sheet_page, key_page in zip(sheet_pages, key_pages):  # the same questions on the same pages
         assert re.findall(r"question \d+", sheet_page) == re.findall(r"question \d+", key_page)
         assert sheet_page.split()[-1] == key_page.split()[-1]  # the page number participants see
+    # numbered W1-1, W1-2: never the guide's own 1-1, 1-2
+    assert [page.split()[-1] for page in sheet_pages] == ["w1-1", "w1-2"]
+    assert "answer key · worksheet page w1-2" in key_pages[1]
     key = " ".join(key_pages)
     assert key.index("question 1") < key.index("key-answer-one") < key.index("question 2") \
         < key.index("key-answer-two")
@@ -309,6 +314,20 @@ def test_a_cut_on_a_segment_already_over_is_an_error_at_its_line(tmp_path):
                                                                       "decide: 0:45")
     assert_error_at(tmp_path, text, "::: cut CUT-ONE drop the drawing",
                     "the cut is decided at 0:45, when 'Drawing' (0:10–0:30) no longer has 5 minutes to save")
+
+
+def test_the_cuts_of_one_segment_are_decided_early_enough_for_all_of_them(tmp_path):
+    # Drawing runs 0:10-0:30. Taken together its cuts come out of its last 11 minutes:
+    # the second (6 min) by 0:24, the first (5 min) by 0:19, not 0:25.
+    two = "::: cut CUT-ONE drop the drawing\nsaves: 5\n:::\n\n::: cut CUT-ONE-B skip the sketch\nsaves: 6\n:::\n"
+    text = READY.replace("::: cut CUT-ONE drop the drawing\nsaves: 5\n:::\n", two)
+    session = load_kit(ready_kit(tmp_path / "kit", text)).kit.course("fixture").sessions[0]
+    plan = {cut.title: cut.decide for cut in recovery_plan(session)}
+    assert (plan["CUT-ONE drop the drawing"], plan["CUT-ONE-B skip the sketch"]) == ("0:19", "0:24")
+    late = text.replace("drop the drawing\nsaves: 5\n", "drop the drawing\nsaves: 5\ndecide: 0:22\n")
+    assert_error_at(tmp_path / "late", late, "::: cut CUT-ONE drop the drawing",
+                    "the cut is decided at 0:22, when 'Drawing' (0:10–0:30) no longer has 5 minutes to save "
+                    "besides the 6 of the cuts written after it: decide by 0:19")
 
 
 def test_paced_blocks_that_exceed_the_segment_are_an_error(tmp_path):
