@@ -253,6 +253,8 @@ def test_the_guide_names_the_company_its_products_and_the_think_about_questions(
 def test_the_answer_key_reproduces_the_worksheet_page_for_page(built):
     _, guide, sheet, _ = built
     sheet_pages = [page.casefold() for page in pages_text(sheet)]
+    assert "feedback on session 1" in sheet_pages[-1]  # the tear-off card, the participants' own
+    sheet_pages = sheet_pages[:-1]
     pages = guide_pages(built)
     key_start = next(i for i, p in enumerate(pages) if "session 1 · answer key" in p)
     key_pages = pages[key_start:]
