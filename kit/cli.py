@@ -362,3 +362,43 @@ def preview(kit_dir, course, port, org, delivery) -> None:
         run(serve, find_kit(kit_dir), course, org, delivery, port, ready)
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
+
+# --- import: a kit from another course format ----------------------------------------
+
+@main.group("import")
+def import_group() -> None:
+    """Make a kit from a course written in another format (`kit import carpentries`)."""
+
+
+@import_group.command("carpentries")
+@click.argument("lesson_dir", type=click.Path(file_okay=False), callback=_as_path)
+@click.option("-o", "--out", "kit_dir", type=click.Path(file_okay=False), callback=_as_path,
+              help="The kit folder to write: new, empty or an earlier import (default: LESSON_DIR's name "
+                   "with '-kit', in the current folder).")
+@click.option("--session-minutes", type=click.IntRange(10, 600), default=90, show_default=True,
+              help="The longest session: episodes are packed into sessions of at most this length.")
+def import_carpentries(lesson_dir, kit_dir, session_minutes) -> None:
+    """Write a kit from the Carpentries lesson in LESSON_DIR (Workbench or the older Jekyll format).
+
+    Episodes become sessions, challenges worksheet prompts (their solutions go to the
+    guide only), instructor notes facilitator notes; figures are copied. Problems are
+    listed as path:line: severity: message, with paths in the lesson; on an error
+    nothing is written (exit 1). Nothing is fetched and no lesson code is run.
+    """
+    from kit.carpentries import import_lesson
+
+    try:
+        result = import_lesson(lesson_dir, kit_dir, session_minutes)
+    except KitError as error:
+        for problem in error.problems:
+            click.echo(problem.format(with_col=True))
+        errors = sum(p.severity == "error" for p in error.problems)
+        click.echo(f"{errors} errors, {len(error.problems) - errors} warnings; nothing was written", err=True)
+        raise SystemExit(1) from None
+    for problem in result.warnings:
+        click.echo(problem.format(with_col=True))
+    counts = result.counts
+    click.echo(f"wrote {_show(result.kit_dir)}: {counts['sessions']} sessions from {counts['episodes']} episodes, "
+               f"{counts['prompts']} prompts with {counts['answers']} answers, {counts['notes']} instructor notes, "
+               f"{counts['figures']} figures; {len(result.warnings)} warnings")
+    click.echo(f"next: kit check {_show(result.kit_dir)} && kit build {_show(result.kit_dir)}", err=True)
