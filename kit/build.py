@@ -17,7 +17,7 @@ from typing import Callable, Mapping
 
 from kit import model as m
 from kit import qr
-from kit.check import kit_warnings
+from kit.check import kit_warnings, read_debriefs
 from kit.delivery import Delivery, format_date, load_delivery
 from kit.errors import KitError, Problem
 from kit.loader import load_kit
@@ -39,6 +39,7 @@ class BuildOptions:
     delivery: Path | None = None
     jobs: int = 0  # worker processes; 0: one per core
     strict: bool = False  # any warning stops the build, before anything is rendered or written
+    debriefs: Path | None = None  # earlier deliveries' debriefs: what each segment took, and warnings
 
 
 @dataclass(frozen=True)
@@ -135,10 +136,12 @@ def write_atomically(files: Mapping[Path, bytes | Path], out: Path) -> list[Path
 class Planner:
     """Turns a validated course into documents (HTML), without a PDF engine."""
 
-    def __init__(self, kit_root: Path, options: BuildOptions, delivery: Delivery | None = None):
+    def __init__(self, kit_root: Path, options: BuildOptions, delivery: Delivery | None = None,
+                 debriefs: list | None = None):
         self.kit_root = kit_root
         self.options = options
         self.delivery = delivery
+        self.debriefs = debriefs or []  # kit.debrief.Debrief
         self.env = environment(kit_root)
         base = stylesheet(self.env, "base.css")
         self.css = {name: base + stylesheet(self.env, name) for name in ("guide.css", "worksheet.css")}
@@ -168,9 +171,18 @@ class Planner:
         html = render_template(self.env, "guide-session.html", session=session,
                                date=self.dates(course)[session.number],
                                rows=rows, segments=list(zip(rows, session.segments)),
-                               **guide_context(session, start, course), **self.common(course))
+                               **guide_context(session, start, course, took=self.took(course, session)),
+                               **self.common(course))
         return Document(f"{course.slug}/sessions/{session.stem}-guide.pdf", html,
                         self.base_url(course), f"{session.number}-")
+
+    def took(self, course: m.Course, session: m.Session) -> dict[int, str]:
+        """What each segment took in earlier deliveries ('planned 15 · took 19 in 3 of 4
+        cohorts'), by segment index; empty without debriefs."""
+        from kit.debrief import course_debriefs, segment_stats
+
+        mine = course_debriefs(course, self.debriefs)
+        return {s.index: s.took() for s in segment_stats(session, mine) if s.actual} if mine else {}
 
     def worksheet_session(self, course: m.Course, session: m.Session) -> Document:
         ws = worksheet_view(session, self.dates(course)[session.number])
@@ -363,10 +375,11 @@ def load_and_plan(kit_root: Path, options: BuildOptions):
 
     loaded = load_kit(kit_root, options.course, options.org)
     delivery = load_delivery(Path(options.delivery), loaded.problems) if options.delivery else None
+    debriefs = read_debriefs(options.debriefs, loaded) if options.debriefs else None
     loaded.problems.raise_if_errors()
-    warnings = kit_warnings(loaded)
+    warnings = kit_warnings(loaded, debriefs)
     refuse_warnings(warnings, options)
-    planner = Planner(kit_root, options, delivery)
+    planner = Planner(kit_root, options, delivery, debriefs)
     plans = []
     for course in loaded.kit.courses:
         resources = files_digest([kit_root / "content" / course.slug, kit_root / "templates"],
@@ -387,12 +400,14 @@ def inputs_digest(kit_root: Path, options: BuildOptions, cache) -> str:
     extra = [Path(p) for p in (options.org, options.delivery) if p]
     parts = [files_digest([kit_root / "content", kit_root / "templates"], root=kit_root),
              files_digest([bundled_templates()])]
+    if options.debriefs:
+        parts.append(files_digest([Path(options.debriefs)]))
     for path in extra:  # read as the loader will (which reports a bad one): bounded, regular files only
         try:
             parts.append(hashlib.sha256(read_bounded(path, MAX_MODULE_BYTES)).hexdigest())
         except (Unsafe, OSError) as exc:
             parts.append(f"unread:{path}:{exc}")
-    parts += [repr((options.course, options.paper, str(options.org), str(options.delivery)))]
+    parts += [repr((options.course, options.paper, str(options.org), str(options.delivery), str(options.debriefs)))]
     return cache.key("inputs", *parts)
 
 

@@ -71,6 +71,8 @@ DELIVERY = click.option("--delivery", type=click.Path(dir_okay=False), callback=
                         help="Delivery file (YAML): cohort, room, first date, start time; shows each "
                              "session's real date, times and room.")
 STRICT = click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too, as on errors.")
+DEBRIEFS = click.option("--debriefs", type=click.Path(file_okay=False), callback=_as_path,
+                        help="Folder of debrief files from earlier deliveries (see `kit debrief`).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,15 +99,17 @@ def main() -> None:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes that render documents in parallel (default: one per core).")
 @STRICT
+@DEBRIEFS
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def build(kit_dir, out, course, paper, org, delivery, jobs, strict, quiet) -> None:
+def build(kit_dir, out, course, paper, org, delivery, jobs, strict, debriefs, quiet) -> None:
     """Build the facilitator guide and participant worksheets of every course.
 
     Writes OUT/<course>/facilitator-guide.pdf, OUT/<course>/participant-worksheets.pdf
     and one PDF per session under OUT/<course>/sessions/. Nothing is written if any
     module has an error (with --strict, a warning). The warnings are those of
     `kit check`. Documents that did not change since the last build into OUT
-    are taken from OUT/.kit-cache instead of being rendered again.
+    are taken from OUT/.kit-cache instead of being rendered again. With --debriefs,
+    each segment's heading in the guide also says what it took in earlier deliveries.
     """
     import sys
 
@@ -114,7 +118,7 @@ def build(kit_dir, out, course, paper, org, delivery, jobs, strict, quiet) -> No
 
     root = find_kit(kit_dir)
     options = BuildOptions(out=out, course=course, paper=paper, org=org, delivery=delivery, jobs=jobs or 0,
-                           strict=strict)
+                           strict=strict, debriefs=debriefs)
     with _stopped_cleanly():
         if quiet or not sys.stderr.isatty():
             result = run(build_kit, root, options)
@@ -176,14 +180,15 @@ def _show(path: Path) -> str:
               help="Output format: editor-friendly lines or a JSON list.")
 @COURSE
 @ORG
-def check(kit_dir, strict, fmt, course, org) -> None:
+@DEBRIEFS
+def check(kit_dir, strict, fmt, course, org, debriefs) -> None:
     """Validate the kit without rendering: errors and lint warnings as path:line: severity: message lines."""
     import json
 
     from kit.check import check_kit_dir
     from kit.paths import find_kit
 
-    problems = run(check_kit_dir, find_kit(kit_dir), course, org)
+    problems = run(check_kit_dir, find_kit(kit_dir), course, org, debriefs)
     if fmt == "json":
         click.echo(json.dumps([p.as_dict() for p in problems], indent=2))
     else:
@@ -304,6 +309,61 @@ def add_anecdote(session, segment, title, point, source, retell, from_file, cour
 @COURSE
 @DELIVERY
 @KIT_OPTION
+def debrief(session, course, delivery, kit_dir) -> None:
+    """Write SESSION's debrief file to fill in after the session, or check it.
+
+    The file is debriefs/<cohort>/NN.yaml beside the delivery file, pre-filled with the
+    session's segments, planned times, cuts and stories, under the headings of the debrief
+    page at the end of the session's guide. When it exists already, it is checked
+    instead (`path:line` errors, exit 1). `kit report` and `kit check --debriefs` read
+    the folder.
+    """
+    from kit.debrief import debrief as make
+    from kit.paths import find_kit
+
+    if delivery is None:
+        raise click.UsageError("--delivery is required: the debrief file goes beside it, in "
+                               "debriefs/<cohort>/NN.yaml")
+    result = run(make, find_kit(kit_dir), session, delivery, course)
+    for problem in result.warnings:
+        click.echo(problem.format(), err=True)
+    if result.written:
+        click.echo(f"wrote {_show(result.path)}: fill it in after the session")
+    else:
+        click.echo(f"{_show(result.path)}: no errors; {result.timed} of {result.segments} segments timed")
+
+
+@main.command()
+@KIT_DIR
+@COURSE
+@DEBRIEFS
+@click.option("-o", "--out", type=click.Path(dir_okay=False), callback=_as_path, default="report.pdf",
+              show_default=True, help="The report's PDF; each session's chart goes beside it as "
+                                      "OUT-session-NN.svg.")
+def report(kit_dir, course, debriefs, out) -> None:
+    """Report on the debriefs of a course's deliveries: planned against actual minutes.
+
+    Reads every debrief file (kit debrief) under --debriefs (default: debriefs/ in the
+    current folder) and writes, for each session, a dot plot of each segment's planned
+    and actual minutes (median, range, deliveries), the cuts used, the feedback cards'
+    ratings and the facilitators' notes; the first page names the segments that
+    overran in two or more deliveries, and by how much. An error in a debrief is
+    reported at its line (exit 1) and nothing is written.
+    """
+    from kit.paths import find_kit
+    from kit.report import report as make
+
+    result = run(make, find_kit(kit_dir), debriefs if debriefs is not None else _path("debriefs"), out, course)
+    click.echo(f"wrote {_show(result.pdf)}: {escape_controls(result.summary)}")
+    for chart in result.charts:
+        click.echo(f"wrote {_show(chart)}")
+
+
+@main.command()
+@click.argument("session")
+@COURSE
+@DELIVERY
+@KIT_OPTION
 def announce(session, course, delivery, kit_dir) -> None:
     """Print SESSION's pre-work announcement in Markdown, for chat or e-mail.
 
@@ -362,6 +422,7 @@ def preview(kit_dir, course, port, org, delivery) -> None:
         run(serve, find_kit(kit_dir), course, org, delivery, port, ready)
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
+
 
 # --- import: a kit from another course format ----------------------------------------
 

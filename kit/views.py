@@ -340,11 +340,39 @@ class Standalone:
         return of_block(((c.src, c) for c in self.cuts), block)
 
 
+@dataclass(frozen=True)
+class DebriefRow:
+    key: str        # the segment's title, as the debrief file names it
+    planned: str    # its planned start, as printed
+    minutes: int
+
+
+@dataclass(frozen=True)
+class DebriefPage:
+    """The debrief page at the end of a session's guide: the debrief file's headings, in
+    its order (kit.debrief.prefill), with room to write."""
+    command: str                       # the command that writes the file to type it into
+    rows: tuple[DebriefRow, ...]
+    end: str                           # the session's planned end, as printed
+    cuts: tuple[PlannedCut, ...]
+    stories: tuple[str, ...]           # anecdotes' and examples' titles
+
+
+def debrief_page(session: m.Session, start_clock: int | None = None) -> DebriefPage:
+    fmt = time_label(start_clock)
+    rows = tuple(DebriefRow(seg.title, fmt(seg.start), seg.minutes) for seg in session.segments)
+    stories = tuple(b.title for b in session.blocks("anecdote", "example") if b.title)
+    return DebriefPage(f"kit debrief {session.number} --delivery DELIVERY.yaml", rows,
+                       fmt(session.planned_minutes), recovery_plan(session, start_clock), stories)
+
+
 def guide_context(session: m.Session, start_clock: int | None = None,
-                  course: m.Course | None = None, organisation: m.Organisation | None = None) -> dict:
+                  course: m.Course | None = None, organisation: m.Organisation | None = None,
+                  took: dict[int, str] | None = None) -> dict:
     """Extra context for guide-session.html: the timeline, the QR codes of its links,
-    the macro of blocks.html that prints each kind of block, and what the session needs
-    to stand alone."""
+    the macro of blocks.html that prints each kind of block, what the session needs
+    to stand alone, its debrief page, and (from earlier deliveries' debriefs) what each
+    segment took in practice, by segment index."""
     fmt = time_label(start_clock)
     org = organisation or (course.organisation if course else m.Organisation(""))
     standalone = Standalone(org, named_products(session, org), course.moves if course else (),
@@ -352,7 +380,8 @@ def guide_context(session: m.Session, start_clock: int | None = None,
                             recoverable(session, midpoint(session))[0],
                             tuple(question_numbers(session).items()))
     return {"timeline": timeline_image(session, start_clock), "qr": link_codes(session),
-            "block_macros": guide_macros(), "alone": standalone}
+            "block_macros": guide_macros(), "alone": standalone,
+            "debrief": debrief_page(session, start_clock), "took": took or {}}
 
 
 _PARTICIPANT_CLASSES: dict[type, type] = {}
