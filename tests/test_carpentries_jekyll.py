@@ -327,6 +327,7 @@ def test_the_workbench_reader_reports_them_at_the_original_lines():
     assert ("_episodes/01-mistakes.md", line_of(path, "start: yes")) in lines
     remote = [p for p in problems.items if "images.example.org" in p.message]
     assert len(remote) == 1  # reported once, by the reader that decides what to do with it
+    assert remote[0].line == line_of(path, "images.example.org/teapot.png")  # through the line map
 
 
 def test_a_front_matter_that_is_not_yaml():

@@ -231,7 +231,7 @@ class Cleaner:
 
         def flush() -> None:
             if run:
-                out.append(self.inline("\n".join(e.text for e in run), run[0].line))
+                out.append(self.inline("\n".join(e.text for e in run), [e.line for e in run]))
                 run.clear()
 
         for entry in lines:
@@ -260,10 +260,15 @@ class Cleaner:
             return "\\" + text
         return text
 
-    def inline(self, text: str, first: int) -> str:
-        """Images and links of `text` (lines from `first` on) resolved for the kit."""
+    def inline(self, text: str, first: int | list[int]) -> str:
+        """Images and links of `text` resolved for the kit. `first` is the source line of
+        its first line, or each of its lines' source lines (a converted Jekyll page's lines
+        do not follow on from each other in its source)."""
         def where_of(match: re.Match) -> Where:
-            return self.where(first + text.count("\n", 0, match.start()))
+            offset = text.count("\n", 0, match.start())
+            if isinstance(first, list):
+                return self.where(first[min(offset, len(first) - 1)] if first else 1)
+            return self.where(first + offset)
 
 
         def image(match: re.Match) -> str:
