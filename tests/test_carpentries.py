@@ -341,3 +341,11 @@ def test_both_formats_of_the_shell_lesson_give_the_same_prompts_answers_and_note
     assert all(notes)
     texts = [_plain(" ".join(getattr(i, "text", "") for i in page.items)) for page in notes if page]
     assert difflib.SequenceMatcher(None, texts[0][:3000], texts[1][:3000]).ratio() > 0.5
+
+
+def test_titles_are_printed_as_plain_text():
+    from kit.carpentries.mapping import short
+
+    # A kit prints a block's title as it is: Markdown marks in a lesson's titles would show.
+    assert short("Exploring More `ls` Options") == "Exploring More ls Options"
+    assert short("**Bold** {a}") == "Bold (a)"

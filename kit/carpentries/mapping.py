@@ -105,6 +105,9 @@ class Plan:
 
 
 def short(text: str, most: int = MAX_TITLE) -> str:
+    """A title as the kit prints it: plain text (a title is not Markdown, so the backticks
+    and bold marks lessons put in them would print as they are), on one line, bounded."""
+    text = text.replace("`", "").replace("**", "")
     text = " ".join(text.replace("{", "(").replace("}", ")").split())
     return text if len(text) <= most else text[: most - 1].rstrip() + "…"
 
