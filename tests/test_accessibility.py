@@ -198,8 +198,8 @@ def test_layout_is_not_a_table(built):
     with pikepdf.open(built / "facilitator-guide.pdf") as pdf:
         found = tables(pdf)
         # the schedule, the course at a glance, and in each session its run sheet, its recovery
-        # plan, its two tables and the worksheet's table again in its answer key
-        assert len(found) == 2 + 2 * 5
+        # plan, its two tables, its debrief page's and the worksheet's table again in its answer key
+        assert len(found) == 2 + 2 * 6
         assert all(headers and data for _, headers, data in found)
 
 
@@ -211,8 +211,9 @@ def test_header_cells_carry_scope_and_identifiers_that_resolve(built):
         found = tables(pdf)
         headers = [h for _, hs, _ in found for h in hs]
         # the schedule's 4, the course at a glance's 4, and in each session the run sheet's 7,
-        # the recovery plan's 5, the Markdown tables' 2 and 2, and the answer key's 2
-        assert len(headers) == 4 + 4 + 2 * (7 + 5 + 2 + 2 + 2)
+        # the recovery plan's 5, the Markdown tables' 2 and 2, the debrief page's 5 and the
+        # answer key's 2
+        assert len(headers) == 4 + 4 + 2 * (7 + 5 + 2 + 2 + 5 + 2)
         assert {str(table_attribute(h, "/Scope")) for h in headers} == {"/Column"}
         ids = [bytes(e.ID) for e in elements(pdf) if "/ID" in e]
         assert len(ids) == len(set(ids)) == len(headers)

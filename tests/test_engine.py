@@ -123,5 +123,6 @@ def test_an_edit_that_moves_headings_gets_fresh_contents(cold, tmp_path):
     contents = " ".join(t for label, t in zip(labels, texts) if "-" not in label)
     second = contents[contents.index("Second Session"):]
     listed = re.search(r"Wrap-up[ .]*(\d+-\d+)", second).group(1)
-    heading_pages = [label for label, t in zip(labels, texts) if label.startswith("2-") and "Wrap-up" in t]
+    heading_pages = [label for label, t in zip(labels, texts) if label.startswith("2-") and "Wrap-up" in t
+                     and "debrief: five minutes" not in t.casefold()]  # the debrief page lists it too
     assert listed == heading_pages[-1] and listed not in ("2-1", "2-2", "2-3")

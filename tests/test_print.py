@@ -109,7 +109,7 @@ def test_boxes_are_never_split_and_headings_never_left_alone(guide_pages):
         assert start == end and len(start) == 1, f"anecdote {k} split over {start} and {end}"
         # The heading is followed by the box: they share a page.
         heading = [label for label, text in guide_pages if re.search(rf"Part number {k}\b(?! ·)", text)
-                   and "segments" not in text]
+                   and "segments" not in text and "debrief: five minutes" not in text.casefold()]
         assert heading[-1] == start[0], f"heading of part {k} on {heading[-1]}, its box on {start[0]}"
 
 
