@@ -463,3 +463,50 @@ def import_carpentries(lesson_dir, kit_dir, session_minutes) -> None:
                f"{counts['prompts']} prompts with {counts['answers']} answers, {counts['notes']} instructor notes, "
                f"{counts['figures']} figures; {len(result.warnings)} warnings")
     click.echo(f"next: kit check {_show(result.kit_dir)} && kit build {_show(result.kit_dir)}", err=True)
+
+
+@main.command("run")
+@click.argument("session")
+@KIT_DIR
+@COURSE
+@DELIVERY
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True,
+              help="Port on 127.0.0.1 to serve on; 0 picks a free one.")
+@click.option("--no-debrief", is_flag=True, help="Write no debrief file (a rehearsal).")
+def run_session(session, kit_dir, course, delivery, port, no_debrief) -> None:
+    """Run SESSION in the room: a presenter page for your laptop, a projector page for the screen.
+
+    Serves on 127.0.0.1 only: /presenter (the segment, its say line and talking points, the
+    clock against the plan, ahead/behind, the cuts still available when behind, the next
+    segment, the pair-flip timer; keys: arrows, S, 1-9, T, E E) and /projector (participant
+    material only). When the session ends or on Ctrl-C, the actual start of each segment
+    and the cuts used go into the session's debrief file: beside the delivery file as
+    `kit debrief` writes it, else debriefs/undated/DATE-NN.yaml in the current folder.
+    """
+    from kit.paths import find_kit
+    from kit.run import serve
+
+    def ready(served) -> None:
+        click.echo(f"Running session {served.plan.session.number}: {served.plan.session.title}")
+        click.echo(f"  presenter (your laptop): {served.presenter}")
+        click.echo(f"  projector (the room):    {served.projector}")
+        if served.debrief is not None:
+            click.echo(f"  debrief file on the way out: {_show(served.debrief)}")
+        click.echo("Ctrl-C to stop")
+
+    def log(line: str) -> None:
+        if not line.startswith(("GET ", "refused GET")):
+            click.echo(escape_controls(line), err=True)
+
+    import signal
+
+    def terminate(signum, frame):
+        raise KeyboardInterrupt  # SIGTERM stops the run as Ctrl-C does: the debrief is written
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        run(serve, find_kit(kit_dir), session, course, delivery, port, ready, log, not no_debrief)
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -598,3 +598,9 @@ def serve(kit_root: Path, course: str | None = None, org: Path | None = None,
         server.wait()
     finally:
         server.stop()
+
+
+# Public names for `kit run` (kit.run), which serves its pages with the same care: the
+# handler's Host check, replies and bounded files, and the server's quiet error handling.
+LocalHandler = _Handler
+LocalServer = _Server

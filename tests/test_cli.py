@@ -149,9 +149,9 @@ def commands(group: click.Group, prefix: tuple = ()):
 
 
 SHARED_OPTIONS = {  # each option, and the commands that take it
-    "--course": {"build", "check", "preview", "export", "announce", "add anecdote", "debrief", "report"},
+    "--course": {"build", "check", "preview", "export", "announce", "add anecdote", "debrief", "report", "run"},
     "--org": {"build", "check", "preview"},
-    "--delivery": {"build", "preview", "announce", "debrief"},
+    "--delivery": {"build", "preview", "announce", "debrief", "run"},
     "--kit": {"announce", "add anecdote", "debrief"},
     "--strict": {"build", "check"},
     "--debriefs": {"build", "check", "report"},
@@ -183,7 +183,7 @@ def test_shared_options_are_the_same_option_in_every_command():
 def test_the_kit_folder_argument_is_the_same_in_every_command():
     found = {name: param for name, command in commands(main) for param in command.params
              if isinstance(param, click.Argument) and param.name == "kit_dir"}
-    assert set(found) == {"build", "check", "preview", "export", "new session", "report"}
+    assert set(found) == {"build", "check", "preview", "export", "new session", "report", "run"}
     assert len({_declaration(p) for p in found.values()}) == 1
     kit_option = next(p for p in main.commands["announce"].params if p.name == "kit_dir")
     assert kit_option.type.to_info_dict() == found["build"].type.to_info_dict()
