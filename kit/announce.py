@@ -13,11 +13,12 @@ from pathlib import Path
 
 from kit import model as m
 from kit.delivery import Delivery, format_date, load_delivery
+from kit.i18n import format_clock
 from kit.edit import find_module
 from kit.errors import KitError
+from kit.i18n import gettext as _
+from kit.i18n import kind_word, using
 from kit.loader import load_kit
-
-KIND_LABELS = {"video": "Video", "reading": "Reading", "exercise": "Exercise"}
 
 
 def _text(value: str) -> str:
@@ -31,42 +32,52 @@ def _url(url: str) -> str:
 
 def _minutes(item: m.PreworkItem) -> str:
     if item.minutes is None:
-        return "time not given"
-    return f"{item.minutes} min, estimated" if item.estimate else f"{item.minutes} min"
+        return _("time not given")
+    return (_("%(n)s min, estimated") if item.estimate else _("%(n)s min")) % {"n": item.minutes}
 
 
 def announcement(course: m.Course, session: m.Session, delivery: Delivery | None = None) -> str:
-    """The announcement of `session` as Markdown text."""
-    out = [f"**{_text(course.title)}, session {session.number}: {_text(session.title)}**", ""]
+    """The announcement of `session` as Markdown text, in the course's language (or the
+    delivery's, when its file sets one)."""
+    language = delivery.language if delivery is not None and delivery.language else course.language
+    with using(language):
+        return _announcement(course, session, delivery)
+
+
+def _announcement(course: m.Course, session: m.Session, delivery: Delivery | None) -> str:
+    out = [_("**%(course)s, session %(number)s: %(title)s**")
+           % {"course": _text(course.title), "number": session.number, "title": _text(session.title)}, ""]
     if delivery is not None:
         index = course.sessions.index(session)
         day: dt.date = delivery.dates(len(course.sessions))[index]
-        out.append(f"- **When:** {format_date(day)}, {delivery.start}–"
-                   f"{m.wall_clock(delivery.start_minutes + session.minutes)}")
+        out.append(_("- **When:** %(date)s, %(start)s–%(end)s")
+                   % {"date": format_date(day), "start": delivery.start,
+                      "end": format_clock(delivery.start_minutes + session.minutes)})
         if delivery.room:
-            out.append(f"- **Where:** {_text(delivery.room)}")
+            out.append(_("- **Where:** %(room)s") % {"room": _text(delivery.room)})
         if delivery.facilitator:
-            out.append(f"- **Facilitator:** {_text(delivery.facilitator)}")
+            out.append(_("- **Facilitator:** %(name)s") % {"name": _text(delivery.facilitator)})
         out.append("")
     if session.prework:
-        out += ["**Before the session**, please work through:", ""]
+        out += [_("**Before the session**, please work through:"), ""]
         for item in session.prework:
-            label = KIND_LABELS.get(item.kind, item.kind.capitalize())
+            word = kind_word(item.kind)
+            label = word[:1].upper() + word[1:]
             link = f"[{_text(item.title)}]({_url(item.url)})" if item.url else _text(item.title)
             out.append(f"- {label}: {link} ({_minutes(item)})")
         out.append("")
         total = session.prework_minutes
         if any(item.minutes is None for item in session.prework):
-            length = f"at least {total} minutes (one item does not say how long it takes)"
+            length = _("at least %(n)s minutes (one item does not say how long it takes)") % {"n": total}
         elif session.prework_has_estimates:
-            length = f"about {total} minutes (some times are estimates)"
+            length = _("about %(n)s minutes (some times are estimates)") % {"n": total}
         else:
-            length = f"{total} minutes"
-        out += [f"**Total pre-work:** {length}.", ""]
+            length = _("%(n)s minutes") % {"n": total}
+        out += [_("**Total pre-work:** %(length)s.") % {"length": length}, ""]
     else:
-        out += ["There is no pre-work for this session.", ""]
+        out += [_("There is no pre-work for this session."), ""]
     if session.think_about:
-        out.append("**Questions to think about** before we meet:")
+        out.append(_("**Questions to think about** before we meet:"))
         out.append("")
         out += [f"{i}. {_text(q)}" for i, q in enumerate(session.think_about, 1)]
         out.append("")

@@ -8,6 +8,7 @@ build leaves earlier outputs as they were.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -15,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
+from kit import i18n
 from kit import model as m
 from kit import qr
 from kit.check import kit_warnings, read_debriefs
-from kit.delivery import Delivery, format_date, load_delivery
+from kit.delivery import Delivery, load_delivery
 from kit.errors import KitError, Problem
 from kit.loader import load_kit
 from kit.paths import PACKAGE, bundled_templates
@@ -143,10 +145,24 @@ class Planner:
         self.delivery = delivery
         self.debriefs = debriefs or []  # kit.debrief.Debrief
         self.env = environment(kit_root)
+        self.envs = {"en": self.env}  # by language: the templates print the kit's words in it
         base = stylesheet(self.env, "base.css")
         self.css = {name: base + stylesheet(self.env, name) for name in ("guide.css", "worksheet.css")}
         paper = PAPERS[options.paper]
         self.page_css = f"@page {{ size: {paper}; }}\n"
+
+    def localised(self, course: m.Course) -> m.Course:
+        """The course as printed: in the delivery's language when its file sets one (an
+        organisation profile's `language` is already the course's, kit.orgs.apply_org)."""
+        wanted = self.delivery.language if self.delivery is not None else ""
+        return dataclasses.replace(course, language=wanted) if wanted and wanted != course.language else course
+
+    def env_for(self, course: m.Course):
+        """The template environment that prints the kit's words in the course's language."""
+        language = course.language
+        if language not in self.envs:
+            self.envs[language] = environment(self.kit_root, language)
+        return self.envs[language]
 
     def base_url(self, course: m.Course) -> str:
         return (self.kit_root / "content" / course.slug).resolve().as_uri() + "/"
@@ -161,18 +177,20 @@ class Planner:
         if self.delivery is None:
             return {s.number: "" for s in course.sessions}
         days = self.delivery.dates(len(course.sessions))
-        return {s.number: format_date(day) for s, day in zip(course.sessions, days)}
+        return {s.number: i18n.format_date(day, course.language) for s, day in zip(course.sessions, days)}
 
     def guide_session(self, course: m.Course, session: m.Session) -> Document:
         from kit.views import guide_context
 
+        course = self.localised(course)
         start = self.delivery.start_minutes if self.delivery else None
-        rows = run_of_show(session, start)
-        html = render_template(self.env, "guide-session.html", session=session,
-                               date=self.dates(course)[session.number],
-                               rows=rows, segments=list(zip(rows, session.segments)),
-                               **guide_context(session, start, course, took=self.took(course, session)),
-                               **self.common(course))
+        with i18n.using(course.language):
+            rows = run_of_show(session, start)
+            html = render_template(self.env_for(course), "guide-session.html", session=session,
+                                   date=self.dates(course)[session.number],
+                                   rows=rows, segments=list(zip(rows, session.segments)),
+                                   **guide_context(session, start, course, took=self.took(course, session)),
+                                   **self.common(course))
         return Document(f"{course.slug}/sessions/{session.stem}-guide.pdf", html,
                         self.base_url(course), f"{session.number}-")
 
@@ -185,9 +203,11 @@ class Planner:
         return {s.index: s.took() for s in segment_stats(session, mine) if s.actual} if mine else {}
 
     def worksheet_session(self, course: m.Course, session: m.Session) -> Document:
-        ws = worksheet_view(session, self.dates(course)[session.number])
-        html = render_template(self.env, "worksheet-session.html", ws=ws,
-                               course_title=course.title, language=course.language)
+        course = self.localised(course)
+        with i18n.using(course.language):
+            ws = worksheet_view(session, self.dates(course)[session.number])
+            html = render_template(self.env_for(course), "worksheet-session.html", ws=ws,
+                                   course_title=course.title, language=course.language)
         # "W3-2": a participant's page number never reads like the guide's own 3-2
         return Document(f"{course.slug}/sessions/{session.stem}-worksheet.pdf", html,
                         self.base_url(course), f"W{session.number}-")
@@ -197,9 +217,11 @@ class Planner:
         pages of the session's guide (never a participant's document)."""
         from kit.views import answer_key_view
 
-        ws = answer_key_view(session, self.dates(course)[session.number])
-        html = render_template(self.env, "worksheet-session.html", ws=ws,
-                               course_title=course.title, language=course.language)
+        course = self.localised(course)
+        with i18n.using(course.language):
+            ws = answer_key_view(session, self.dates(course)[session.number])
+            html = render_template(self.env_for(course), "worksheet-session.html", ws=ws,
+                                   course_title=course.title, language=course.language)
         return Document(f"{course.slug}/sessions/{session.stem}-answer-key.pdf", html,
                         self.base_url(course), f"K{session.number}-")
 
@@ -207,17 +229,23 @@ class Planner:
         """The introduction and the course at a glance, numbered 0-1, 0-2 ..."""
         from kit.views import front_context
 
-        html = render_template(self.env, "guide-intro.html", **front_context(course), **self.common(course))
+        course = self.localised(course)
+        with i18n.using(course.language):
+            html = render_template(self.env_for(course), "guide-intro.html", **front_context(course),
+                                   **self.common(course))
         return Document(f"{course.slug}/sessions/00-introduction-guide.pdf", html, self.base_url(course), "0-")
 
     def guide_front(self, course: m.Course, pages: dict[str, dict],
                     intro_anchors: dict | None = None) -> Document:
         """The cover and contents; `pages` maps a session's id to its anchors (name -> page index)."""
+        course = self.localised(course)
+        words = i18n.translator(course.language)
         intro_toc = []
         if intro_anchors is not None:
             if course.introduction:
                 intro_toc.append((self.intro_title(course), f"0-{intro_anchors.get('introduction', 0) + 1}"))
-            intro_toc.append(("The course at a glance", f"0-{intro_anchors.get('course-glance', 0) + 1}"))
+            intro_toc.append((words.gettext("The course at a glance"),
+                              f"0-{intro_anchors.get('course-glance', 0) + 1}"))
         toc = []
         for session in course.sessions:
             anchors = pages.get(session.id, {})
@@ -226,19 +254,23 @@ class Planner:
             toc.append((session, f"{session.number}-1", segs))
         dates = self.dates(course)
         schedule = [(session, dates[session.number]) for session in course.sessions]
-        html = render_template(self.env, "guide-front.html", toc=toc, schedule=schedule,
-                               intro_toc=intro_toc, **self.common(course))
+        with i18n.using(course.language):
+            html = render_template(self.env_for(course), "guide-front.html", toc=toc, schedule=schedule,
+                                   intro_toc=intro_toc, **self.common(course))
         return Document(f"{course.slug}/front-guide.pdf", html, self.base_url(course), "")
 
     @staticmethod
     def intro_title(course: m.Course) -> str:
         from kit.views import introduction
 
-        return introduction(course.introduction).title or "How to run this course"
+        return introduction(course.introduction).title or i18n.translator(course.language).gettext(
+            "How to run this course")
 
     def worksheet_front(self, course: m.Course) -> Document:
-        html = render_template(self.env, "worksheet-front.html", course=course,
-                               sessions=course.sessions)
+        course = self.localised(course)
+        with i18n.using(course.language):
+            html = render_template(self.env_for(course), "worksheet-front.html", course=course,
+                                   sessions=course.sessions)
         return Document(f"{course.slug}/front-worksheet.pdf", html, self.base_url(course), "")
 
 
@@ -314,6 +346,7 @@ def _build(kit_root: Path, out: Path, options: BuildOptions, cache,
         all_anchors = {}
         for (course, resources, guides, sheets, _, keys), (p_guides, p_sheets, p_front, p_keys), \
                 (guess, speculative) in zip(plans, pending, guesses):
+            words = i18n.translator(course.language)
             rendered_guides = [p.get() for p in p_guides]  # the introduction, then each session
             actual = [r.anchors for r in rendered_guides]
             all_anchors.update({d.key: a for d, a in zip(guides, actual)})
@@ -335,13 +368,16 @@ def _build(kit_root: Path, out: Path, options: BuildOptions, cache,
                 # each session's guide ends with its answer key, from the next page on
                 parts: list[tuple] = [(r, doc.label), (key, key_doc.label, False)]
                 outputs[out / doc.key] = assembled(
-                    cache, parts, f"{course.title}: session {session.number}, {session.title}", course.language)
+                    cache, parts, words.gettext("%(course)s: session %(number)s, %(title)s")
+                    % {"course": course.title, "number": session.number, "title": session.title},
+                    course.language)
                 guide_parts += parts
             outputs[out / course.slug / "facilitator-guide.pdf"] = assembled(
-                cache, guide_parts, f"{course.title}: facilitator guide", course.language)
+                cache, guide_parts, words.gettext("%(course)s: facilitator guide") % {"course": course.title},
+                course.language)
             outputs[out / course.slug / "participant-worksheets.pdf"] = assembled(
                 cache, [(sheet_front, "")] + [(r, d.label) for d, r in zip(sheets, rendered_sheets)],
-                f"{course.title}: participant worksheets", course.language)
+                words.gettext("%(course)s: participant worksheets") % {"course": course.title}, course.language)
     written = write_atomically(outputs, out)
     if options.course is None:
         cache.prune()
@@ -382,6 +418,7 @@ def load_and_plan(kit_root: Path, options: BuildOptions):
     planner = Planner(kit_root, options, delivery, debriefs)
     plans = []
     for course in loaded.kit.courses:
+        course = planner.localised(course)  # its language, as the delivery may set it
         resources = files_digest([kit_root / "content" / course.slug, kit_root / "templates"],
                                  skip_suffixes=(".md", ".yaml"), root=kit_root) + files_digest([bundled_templates()])
         guides = [planner.guide_session(course, s) for s in course.sessions]

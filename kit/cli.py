@@ -213,14 +213,16 @@ def _writable_kit(kit_dir: Path | None) -> Path:
 @click.option("--course", metavar="SLUG", default="my-course", show_default=True,
               help="The course's folder name under content/.")
 @click.option("--title", default="My course", show_default=True, help="The course's title.")
-def init(directory, course, title) -> None:
+@click.option("--language", default="en", show_default=True,
+              help="The course's language: the kit prints its own words in it (en, de, es, fr).")
+def init(directory, course, title, language) -> None:
     """Start a new kit in DIRECTORY (new or empty): a course, an example session and a README.
 
     The new kit passes `kit check` and builds as it is; edit it from there.
     """
     from kit.scaffold import init_kit
 
-    for path in run(init_kit, directory, course, title):
+    for path in run(init_kit, directory, course, title, language):
         click.echo(f"created {_show(path)}")
     click.echo(f"next: cd {directory} && kit check && kit build")
 

@@ -349,7 +349,11 @@ class SegmentStats:
         shown = over if len(over) * 2 > len(self.actual) else self.actual
         typical = round(statistics.median(shown))
         count = len(shown) if shown is over else len(self.actual)
-        return f"planned {self.planned} · took {typical} in {count} of {len(self.actual)} cohorts"
+        from kit.i18n import ngettext
+
+        return ngettext("planned %(planned)s · took %(took)s in %(count)s of %(num)s cohort",
+                        "planned %(planned)s · took %(took)s in %(count)s of %(num)s cohorts", len(self.actual)) % {
+            "planned": self.planned, "took": typical, "count": count, "num": len(self.actual)}
 
 
 def segment_stats(session: m.Session, debriefs: list[Debrief]) -> tuple[SegmentStats, ...]:

@@ -13,7 +13,8 @@ from pathlib import Path
 from kit.errors import Problems
 from kit.loader import load_yaml_file
 from kit.model import wall_clock
-from kit.schema import Choice, List, Str, check_mapping
+from kit import i18n
+from kit.schema import LANGUAGE_RE, Choice, List, Str, check_mapping
 
 
 # Modules are numbered with two digits, so a course has at most 100 sessions; with a week
@@ -32,6 +33,8 @@ DELIVERY = {
     "start": Str(required=True, pattern=TIME_RE, hint="a time as HH:MM, e.g. 12:30"),
     "skip": List(Str(pattern=r"\d{4}-\d{2}-\d{2}", hint="a date as YYYY-MM-DD")),
     "course": Str(),
+    # the language the kit prints this delivery in, when it is not the course's (kit.i18n)
+    "language": Str(pattern=LANGUAGE_RE, hint="a language code such as de or fr-CH"),
 }
 
 
@@ -45,10 +48,12 @@ class Delivery:
     start_minutes: int  # minutes after midnight
     skip: tuple[dt.date, ...]
     path: str
+    language: str = ""  # '' : the course's
 
     @property
     def start(self) -> str:
-        return wall_clock(self.start_minutes)
+        """The start time as printed in the current language (kit.i18n.using)."""
+        return i18n.format_clock(self.start_minutes)
 
     def dates(self, count: int) -> list[dt.date]:
         """The date of each of `count` sessions: weekly from first_date; a week that holds
@@ -63,11 +68,10 @@ class Delivery:
         return dates
 
 
-def format_date(day: dt.date) -> str:
-    """'Wednesday 14 January 2026' (English names, independent of the machine's locale)."""
-    months = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
-    return f"{WEEKDAYS[day.weekday()].capitalize()} {day.day} {months[day.month - 1]} {day.year}"
+def format_date(day: dt.date, language: str | None = None) -> str:
+    """'Wednesday 14 January 2026', 'Mittwoch, 14. Januar 2026': in `language`, else in the
+    current one (kit.i18n.using), independent of the machine's locale."""
+    return i18n.format_date(day, language)
 
 
 def _date(text: str, line: int, what: str, report) -> dt.date | None:
@@ -122,6 +126,9 @@ def load_delivery(path: Path, problems: Problems) -> Delivery | None:
         report(lines.get("weekday", 1), f"first_date {first.isoformat()} is a "
                                         f"{WEEKDAYS[first.weekday()].capitalize()}, not a {weekday.capitalize()}")
         return None
+    if clean["language"] and not i18n.supported(clean["language"]):
+        report(lines.get("language", 1), i18n.unsupported_message(clean["language"]))
+        return None
     hours, minutes = (int(x) for x in clean["start"].split(":"))  # it matched TIME_RE
     return Delivery(clean["cohort"], clean["facilitator"], clean["room"], first, weekday,
-                    hours * 60 + minutes, skips, str(path))
+                    hours * 60 + minutes, skips, str(path), clean["language"])

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from kit import model as m
-from kit import orgs
+from kit import i18n, orgs
 from kit.errors import KitError, Problems
 from kit.imagesize import image_file_problem
 from kit.links import link_problem, url_scheme
@@ -323,6 +323,8 @@ def load_course(folder: Path, root: Path, problems: Problems,
         return None
     report = lambda line, msg: problems.error(course_file, line, msg)  # noqa: E731
     meta = check_mapping(data, COURSE, 1, "", report)
+    if not i18n.supported(meta["language"]):
+        report(getattr(data, "lines", {}).get("language", 1), i18n.unsupported_message(meta["language"]))
     own_org = organisation_from(meta["organisation"], data.get("organisation"), course_file, problems)
     organisation = org or own_org
     digest = hashlib.sha256()
@@ -468,5 +470,7 @@ def load_org_profile(path: Path, problems: Problems) -> orgs.Profile | None:
         return None
     report = lambda line, msg: problems.error(path, line, msg)  # noqa: E731
     clean = check_mapping(data, orgs.PROFILE, 1, "", report)
+    if clean["language"] and not i18n.supported(clean["language"]):
+        report(getattr(data, "lines", {}).get("language", 1), i18n.unsupported_message(clean["language"]))
     return orgs.profile_from(clean, data, organisation_from(clean, data, path, problems),
                              problems.rel(path), text, report)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
+from kit.i18n import N_
+
 
 @dataclass(frozen=True)
 class Source:
@@ -322,11 +324,11 @@ class Session:
 
 
 MOVES = (  # the situations a course may say what to do in, in the order they are printed
-    ("silence", "Nobody answers"),
-    ("no_prework", "Few did the pre-work"),
-    ("odd_number", "An odd number for a pair flip"),
-    ("one_voice", "One voice dominates"),
-    ("projector", "The projector fails"),
+    ("silence", N_("Nobody answers")),  # N_: in the catalogue; printed with the `words` filter
+    ("no_prework", N_("Few did the pre-work")),
+    ("odd_number", N_("An odd number for a pair flip")),
+    ("one_voice", N_("One voice dominates")),
+    ("projector", N_("The projector fails")),
 )
 
 

@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 
 from kit import model as m
 from kit.kinds import ByoKind, ExampleKind
-from kit.schema import ORGANISATION, PRODUCT_ID, List, Map, Str
+from kit.schema import LANGUAGE_RE, ORGANISATION, PRODUCT_ID, List, Map, Str
 
 # One example of the profile's own: where it goes, and what it says.
 EXAMPLE = {
@@ -33,7 +33,9 @@ EXAMPLE = {
     "text": Str(required=True),
 }
 
-PROFILE = {**ORGANISATION, "examples": List(Map(EXAMPLE))}
+PROFILE = {**ORGANISATION, "examples": List(Map(EXAMPLE)),
+           # the language the kit prints the course in for this organisation (kit.i18n)
+           "language": Str(pattern=LANGUAGE_RE, hint="a language code such as de or fr-CH")}
 
 Report = Callable[[int, str], None]
 
@@ -56,6 +58,7 @@ class Profile:
     examples: tuple[ProfileExample, ...]
     path: str        # as shown in messages
     text: str = ""   # the profile's text, to find the lines of what its examples name
+    language: str = ""  # '' : the course's own
 
     @property
     def product_ids(self) -> frozenset[str]:
@@ -84,7 +87,7 @@ def profile_from(clean: dict, raw, organisation: m.Organisation, path: str, text
                    f"its products: {', '.join(sorted(declared)) or 'none'}")
         example = m.Example(item["title"], product, item["text"], m.Source(path, line))
         examples.append(ProfileExample(item["course"], item["session"], item["segment"], example, lines))
-    return Profile(organisation, tuple(examples), path, text)
+    return Profile(organisation, tuple(examples), path, text, clean.get("language") or "")
 
 
 # --- where each example goes ---------------------------------------------------------
@@ -211,7 +214,8 @@ def apply_org(course: m.Course, profile: Profile) -> m.Course:
                 kept.append(b)
             new_segments.append(dataclasses.replace(seg, blocks=tuple(kept)))
         sessions.append(dataclasses.replace(session, segments=tuple(new_segments)))
-    return dataclasses.replace(course, organisation=org, sessions=tuple(sessions))
+    language = profile.language or course.language
+    return dataclasses.replace(course, organisation=org, sessions=tuple(sessions), language=language)
 
 
 def gaps(course: m.Course) -> tuple[m.Session, ...]:

@@ -622,7 +622,11 @@ _COMPILED = _CompiledTemplates()
 
 # --- the public functions ----------------------------------------------------------
 
-def environment(kit_root: Path | None) -> KitSandbox:
+def environment(kit_root: Path | None, language: str = "en") -> KitSandbox:
+    """The sandbox for a kit's templates, printing the kit's words in `language` (kit.i18n):
+    `_()`, `ngettext()`, `pgettext()`, `{% trans %}` and the `kind` filter."""
+    from kit import i18n
+
     loaders = []
     bundled = bundled_templates()
     shown_bundled = str(bundled)
@@ -643,11 +647,19 @@ def environment(kit_root: Path | None) -> KitSandbox:
         trim_blocks=True,
         lstrip_blocks=True,
         bytecode_cache=_COMPILED,
+        extensions=["jinja2.ext.i18n"],
     )
+    words = i18n.translator(language)
+    # newstyle: `_("Session %(n)s", n=3)` escapes what it fills in and never evaluates
+    # the catalogue's text as a template; the gettext functions are globals, so the
+    # sandbox lets templates call them and nothing else of the catalogue.
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["md"] = render_markdown
     env.filters["mdi"] = lambda text: render_markdown(text, inline=True)
     env.filters["href"] = _href
     env.filters["url_text"] = _url_text
+    env.filters["words"] = lambda text: words.gettext(text) if isinstance(text, str) else text
+    env.filters["kind"] = lambda name: words.pgettext("kind", name) if isinstance(name, str) else name
     env.guard_filters()
     return env
 

@@ -17,6 +17,7 @@ The core never prints: problems are KitErrors (`path:line: message`).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import math
 import re
 import statistics
@@ -29,6 +30,8 @@ from xml.sax.saxutils import escape, quoteattr
 from kit import model as m
 from kit.debrief import OVERRUN_MARGIN, RATINGS, Debrief, course_debriefs, load_debriefs, segment_stats
 from kit.errors import KitError, Problem, Problems
+from kit.i18n import babel_locale, base, current, ngettext, using
+from kit.i18n import gettext as _
 
 # Characters XML 1.0 does not allow (a YAML string may hold them, written as escapes), and
 # those, with DEL and the C1 controls, that a page cannot show.
@@ -120,7 +123,8 @@ class Overrun:
     @property
     def over_text(self) -> str:
         low, high = min(self.over), max(self.over)
-        return f"{low} min over" if low == high else f"{low} to {high} min over"
+        text = _("%(low)s min over") if low == high else _("%(low)s to %(high)s min over")
+        return text % {"low": low, "high": high}
 
 
 @dataclass(frozen=True)
@@ -220,13 +224,17 @@ def and_list(items: Sequence[str]) -> str:
     items = list(items)
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    return ", ".join(items[:-1]) + _(" and ") + items[-1]
 
 
 def short_date(iso: str) -> str:
     """'2027-01-27' -> '27 Jan 2027' (as given when it is not a date)."""
     try:
         year, month, day = (int(p) for p in iso.split("-"))
+        if base(current()) != "en":
+            from babel.dates import format_date
+
+            return format_date(dt.date(year, month, day), format="medium", locale=babel_locale(current()))
         return f"{day} {MONTHS[month - 1]} {year}"
     except (ValueError, IndexError):
         return iso
@@ -408,10 +416,11 @@ def dot_plot_svg(rows: Sequence[Row], margin: int = OVERRUN_MARGIN, title: str =
     if title:
         out.append(f"<title>{xml_text(title)}</title>")
     out.append(f'<rect x="0" y="0" width="{_num(WIDTH)}" height="{_num(height)}" fill="#fff"/>')
+    median, versus = xml_text(_("median")), xml_text(_("vs plan"))
     out.append(f'<text x="{_num(DIFF_END)}" y="{_num(HEAD - 22)}" text-anchor="end" font-size="{_num(SMALL)}" '
-               f'fill="#444">median</text>'
+               f'fill="#444">{median}</text>'
                f'<text x="{_num(DIFF_END)}" y="{_num(HEAD - 6)}" text-anchor="end" font-size="{_num(SMALL)}" '
-               f'fill="#444">vs plan</text>')
+               f'fill="#444">{versus}</text>')
     for row, row_top, h in zip(rows, tops, heights):  # bands behind the segments that overran
         if row.flagged:
             out.append(f'<rect x="-4" y="{_num(row_top)}" width="{_num(WIDTH + 8)}" height="{_num(h)}" '
@@ -430,8 +439,9 @@ def dot_plot_svg(rows: Sequence[Row], margin: int = OVERRUN_MARGIN, title: str =
     for value in range(0, axis_max + 1, step):
         out.append(f'<path d="M{_num(x(value))} {_num(axis_y)}v7" stroke="{INK}" stroke-width="1.5"/>'
                    f'<text x="{_num(x(value))}" y="{_num(axis_y + 26)}" text-anchor="middle">{value}</text>')
+    axis_name = xml_text(_("minutes"))
     out.append(f'<text x="{_num((PLOT_LEFT + PLOT_RIGHT) / 2)}" y="{_num(axis_y + 52)}" text-anchor="middle" '
-               f'font-weight="600">minutes</text>')
+               f'font-weight="600">{axis_name}</text>')
     out.append(legend)
     out.append("</svg>")
     return "\n".join(out) + "\n"
@@ -442,7 +452,7 @@ def _row(row: Row, lines: list[str], row_top: float, h: float, x) -> str:
     mid = row_top + h / 2
     first = mid - (len(lines) - 1) * LINE / 2 + 6  # baseline of the first line (6: half a digit's height)
     out = [f'<g class="row" data-segment="{row.number}">',
-           f"<title>{xml_text(f'{row.number}. {row.title}: planned {row.planned} min, ' + _row_words(row))}</title>",
+           f"<title>{xml_text(_row_title(row) + _row_words(row))}</title>",
            f'<text x="{_num(NUMBER_X)}" y="{_num(first)}" fill="#555"{weight}>{row.number}</text>']
     for i, line in enumerate(lines):
         out.append(f'<text x="{_num(LABEL_X)}" y="{_num(first + i * LINE)}"{weight}>{xml_text(line)}</text>')
@@ -466,22 +476,28 @@ def _row(row: Row, lines: list[str], row_top: float, h: float, x) -> str:
     return "".join(out)
 
 
+def _row_title(row: Row) -> str:
+    return _("%(i)s. %(title)s: planned %(n)s min, ") % {"i": row.number, "title": row.title, "n": row.planned}
+
+
 def _row_words(row: Row) -> str:
     if not row.actual:
-        return "not timed"
-    took = f"took {row.range_text.replace('–', ' to ')}" if row.low != row.high else f"took {row.low}"
-    return f"median {row.median_text}, {took} in {row.timed} of {row.deliveries} deliveries"
+        return _("not timed")
+    took = (_("took %(low)s to %(high)s") if row.low != row.high else _("took %(low)s")) % {
+        "low": row.low, "high": row.high}
+    return _("median %(median)s, %(took)s in %(timed)s of %(num)s deliveries") % {
+        "median": row.median_text, "took": took, "timed": row.timed, "num": row.deliveries}
 
 
 def _legend(y: float, margin: int, flagged: bool) -> tuple[str, float]:
     """The legend, items laid out left to right and wrapped: (SVG, height)."""
     items: list[tuple[str, str]] = [
-        ("planned", "planned minutes"),
-        ("range", "shortest to longest delivery"),
-        ("median", "median of the deliveries"),
+        ("planned", _("planned minutes")),
+        ("range", _("shortest to longest delivery")),
+        ("median", _("median of the deliveries")),
     ]
     if flagged:
-        items.append(("band", f"over by more than {margin} min in 2 or more deliveries"))
+        items.append(("band", _("over by more than %(n)s min in 2 or more deliveries") % {"n": margin}))
     swatch, gap, spacing = 30.0, 8.0, 30.0
     out, cx, cy = [], 0.0, y
     for kind, text in items:
@@ -513,27 +529,32 @@ def chart_alt(session_number: int, rows: Sequence[Row], deliveries: int, margin:
     """The chart in words: how many segments ran over in most deliveries, and which."""
     timed = [r for r in rows if r.actual]
     over = [r for r in timed if r.over_in_most]
-    head = (f"Session {session_number}: planned against actual minutes of its {len(rows)} segments, "
-            f"from {deliveries} {'delivery' if deliveries == 1 else 'deliveries'}. ")
+    head = (_("Session %(number)s: planned against actual minutes of its %(segments)s segments, ")
+            % {"number": session_number, "segments": len(rows)}
+            + ngettext("from %(num)s delivery. ", "from %(num)s deliveries. ", deliveries) % {"num": deliveries})
     if not timed:
-        return head + "No segment was timed."
+        return head + _("No segment was timed.")
     if over:
-        text = head + (f"{len(over)} of {len(rows)} segments ran over in most deliveries: "
-                       + "; ".join(f"'{r.title}' planned {r.planned}, median {r.median_text}"
-                                   + (f" (range {r.low} to {r.high})" if r.low != r.high else "")
+        text = head + (_("%(over)s of %(segments)s segments ran over in most deliveries: ")
+                       % {"over": len(over), "segments": len(rows)}
+                       + "; ".join(_("'%(title)s' planned %(planned)s, median %(median)s")
+                                   % {"title": r.title, "planned": r.planned, "median": r.median_text}
+                                   + (_(" (range %(low)s to %(high)s)") % {"low": r.low, "high": r.high}
+                                      if r.low != r.high else "")
                                    for r in over) + ". ")
         rest = len(timed) - len(over)
         if rest:
-            text += f"The other {rest} timed took at most their plan in most deliveries."
+            text += _("The other %(n)s timed took at most their plan in most deliveries.") % {"n": rest}
     else:
-        text = head + "No segment ran over in most deliveries."
+        text = head + _("No segment ran over in most deliveries.")
     flagged = [r for r in rows if r.flagged]
     if flagged:
-        text += (f" Over by more than {margin} minutes in two or more "
-                 "deliveries: " + ", ".join(f"'{r.title}'" for r in flagged) + ".")
+        text += (_(" Over by more than %(n)s minutes in two or more deliveries: ") % {"n": margin}
+                 + ", ".join(f"'{r.title}'" for r in flagged) + ".")
     untimed = len(rows) - len(timed)
     if untimed:
-        text += f" {untimed} {'segment was' if untimed == 1 else 'segments were'} not timed."
+        text += " " + ngettext("%(num)s segment was not timed.", "%(num)s segments were not timed.",
+                               untimed) % {"num": untimed}
     return text.strip()
 
 
@@ -613,8 +634,9 @@ def render(root: Path, made: Report, paper: str = "a4") -> bytes:
     from kit.paths import bundled_templates
     from kit.render import environment, render_template, stylesheet
 
-    env = environment(root)
-    html = render_template(env, "report.html", report=made)
+    env = environment(root, made.language)
+    with using(made.language):
+        html = render_template(env, "report.html", report=made)
     css = f"@page {{ size: {PAPERS[paper]}; }}\n" + stylesheet(env, "base.css") + stylesheet(env, "report.css")
     roots = [root / "templates", bundled_templates()]
     try:
@@ -637,8 +659,9 @@ def report(root: Path, debriefs: Path, out: Path, course: str | None = None, pap
     if not out.parent.is_dir():
         raise KitError(f"{out.parent}: no such folder; nothing was written")
     chosen, found = read(root, debriefs, course)
-    made = course_report(chosen, found, margin, stem=out.stem)
-    data = render(root, made, paper)
+    with using(chosen.language):  # the report's words, dates and chart texts in the course's language
+        made = course_report(chosen, found, margin, stem=out.stem)
+        data = render(root, made, paper)
     charts = [(out.with_name(s.chart.file), s.chart.svg.encode("utf-8")) for s in made.sessions]
     for path, body in charts + [(out, data)]:
         try:

@@ -18,6 +18,7 @@ from kit import kinds
 from kit.errors import KitError, Problem, Problems
 from kit.loader import MODULE_RE, load_kit
 from kit.parse import parse_module
+from kit.schema import LANGUAGE_RE
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 ANY_MODULE_RE = re.compile(r"^(\d{2})-.*\.md$")
@@ -49,7 +50,9 @@ title: {title}
 subtitle: One line under the title; replace it or delete this line
 audience: >-
   Who the course is for and what they already know. Replace this text.
-language: en
+# The language the content is written in; the kit prints its own words (headings,
+# labels, dates) in it: en, de, es or fr (a regional code such as de-CH works too).
+language: {language}
 session_minutes: 90
 # Minutes, per 90 minutes of session, that the cuts must be able to win back from a
 # session's midpoint on (kit check warns when they cannot).
@@ -325,9 +328,17 @@ def kinds_paragraph() -> str:
     return textwrap.fill(text, width=83, break_long_words=False, break_on_hyphens=False)
 
 
-def init_kit(folder: Path, course: str = "my-course", title: str = "My course") -> list[Path]:
-    """Create a new kit in `folder` (absent or empty) and return the files written."""
+def init_kit(folder: Path, course: str = "my-course", title: str = "My course",
+             language: str = "en") -> list[Path]:
+    """Create a new kit in `folder` (absent or empty) and return the files written. Its
+    course.yaml says `language: LANGUAGE`; the example session's text stays English."""
+    from kit import i18n
+
     folder = Path(folder)
+    if not re.fullmatch(LANGUAGE_RE, language):
+        raise KitError(f"'{language}' is not a language code such as en, de or fr-CH")
+    if not i18n.supported(language):
+        raise KitError(i18n.unsupported_message(language))
     if not SLUG_RE.fullmatch(course):
         raise KitError(f"course slug '{course}' is not valid: use lower-case letters, digits and '-'")
     title = " ".join(title.split())
@@ -341,7 +352,7 @@ def init_kit(folder: Path, course: str = "my-course", title: str = "My course") 
                            "or empty folder, so that it never overwrites your files")
     course_dir = folder / "content" / course
     files = {
-        course_dir / "course.yaml": COURSE_TEMPLATE.format(title=yaml_text(title)),
+        course_dir / "course.yaml": COURSE_TEMPLATE.format(title=yaml_text(title), language=language),
         course_dir / "introduction.md": INTRODUCTION_TEMPLATE,
         course_dir / "01-your-first-session.md": EXAMPLE_SESSION,
         folder / "README.md": AUTHOR_README.format(title=title, slug=course, kinds=kinds_paragraph()),

@@ -194,11 +194,13 @@ MOVES = {
     "projector": Str(),
 }
 
+LANGUAGE_RE = r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*"  # BCP 47, as the kit reads it (kit.i18n)
+
 COURSE = {
     "title": Str(required=True),
     "subtitle": Str(),
     "audience": Str(required=True),
-    "language": Str(default="en", pattern=r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*",
+    "language": Str(default="en", pattern=LANGUAGE_RE,
                     hint="a language code such as en or en-GB"),
     "session_minutes": Int(default=90, high=600),
     "follows": Str(),

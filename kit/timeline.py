@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
+from kit.i18n import kind_word
+
 WIDTH = 1000.0          # user units across the whole bar (the image is scaled to the column)
 BAR_TOP = 4.0
 BAR_HEIGHT = 40.0
@@ -193,8 +195,11 @@ def timeline_svg(items: Sequence[Item], times: Sequence[str], title: str = "") -
                    f'fill="#1a1a1a">{escape(label)}</text>')
 
     x = 0.0
-    for kind in kinds:  # the legend
+    for kind in kinds:  # the legend, in the current language (kit.i18n.using)
         st = style(kind)
+        if kind in STYLES:
+            word = kind_word(kind)
+            st = KindStyle(word[:1].upper() + word[1:], st.fill, st.ink, st.pattern)
         out.append(_painted(x, legend_top, LEGEND_SWATCH, LEGEND_SWATCH * 0.7, kind))
         out.append(f'<rect x="{_num(x)}" y="{_num(legend_top)}" width="{_num(LEGEND_SWATCH)}" '
                    f'height="{_num(LEGEND_SWATCH * 0.7)}" fill="none" stroke="#1a1a1a" stroke-width="0.6"/>')

@@ -19,6 +19,8 @@ from kit import kinds
 from kit.fences import CodeFences
 from kit import model as m
 from kit import qr, timeline
+from kit.i18n import gettext as _
+from kit.i18n import kind_word
 from kit.errors import KitError
 
 
@@ -214,7 +216,7 @@ def run_of_show(session: m.Session, start_clock: int | None = None) -> tuple[Row
         if minutes:
             ahead = {c.src for c in cuts}
             recovery = Recovery(fmt(seg.start), minutes, tuple(c.label for c in plan if c.src in ahead))
-        times = tuple((p.src, f"{fmt(p.start)}" + (f" · {p.minutes} min" if p.minutes else ""))
+        times = tuple((p.src, f"{fmt(p.start)}" + (" · " + _("%(n)s min") % {"n": p.minutes} if p.minutes else ""))
                       for p in seg.paces)
         rows.append(Row(f"{fmt(seg.start)}–{fmt(seg.end)}", seg.title, seg.kind,
                         seg.minutes, segment_anchor(session, i), seg.say,
@@ -228,22 +230,23 @@ def pair_split(pair: m.PairActivity, room: int, start: int = 0, fmt=m.clock) -> 
     set-up, each turn, the swap and the debrief begin, and how long each lasts."""
     pieces, at = [], start
     if pair.setup:
-        pieces.append(f"{fmt(at)} set-up ({pair.setup} min)")
+        pieces.append(_("%(time)s set-up (%(n)s min)") % {"time": fmt(at), "n": pair.setup})
         at += pair.setup
     if pair.minutes:
         if pair.swap:
-            pieces.append(f"{fmt(at)} A explains ({pair.minutes} min)")
-            pieces.append(f"{fmt(at + pair.minutes)} call “swap”: B explains ({pair.minutes} min)")
+            pieces.append(_("%(time)s A explains (%(n)s min)") % {"time": fmt(at), "n": pair.minutes})
+            pieces.append(_("%(time)s call “swap”: B explains (%(n)s min)")
+                          % {"time": fmt(at + pair.minutes), "n": pair.minutes})
         else:
-            pieces.append(f"{fmt(at)} one turn ({pair.minutes} min)")
+            pieces.append(_("%(time)s one turn (%(n)s min)") % {"time": fmt(at), "n": pair.minutes})
         at += pair.total_minutes or 0
     elif pair.swap:
-        pieces.append("split the time evenly, then call “swap”")
+        pieces.append(_("split the time evenly, then call “swap”"))
     debrief = pair.debrief_minutes
     if debrief is None and pair.minutes:
         debrief = room - (pair.setup or 0) - (pair.total_minutes or 0)
     if debrief:
-        pieces.append(f"{fmt(at)} debrief ({debrief} min)")
+        pieces.append(_("%(time)s debrief (%(n)s min)") % {"time": fmt(at), "n": debrief})
     return " · ".join(pieces)
 
 
@@ -253,17 +256,18 @@ def cues(seg: m.Segment, fmt=m.clock) -> tuple[Cue, ...]:
     the run sheet's recovery plan and its 'recover' column."""
     found = []
     if seg.paces:  # one line that wraps: the run sheet must stay on one page
-        found.append(Cue("Times", " · ".join(f"{fmt(p.start)} {p.label}" + (f" ({p.minutes} min)" if p.minutes else "")
-                                              for p in seg.paces)))
+        found.append(Cue(_("Times"), " · ".join(f"{fmt(p.start)} {p.label}"
+                                                 + (" (" + _("%(n)s min") % {"n": p.minutes} + ")" if p.minutes else "")
+                                                 for p in seg.paces)))
     for pair in seg.of_kind("pair"):
         paced = seg.pace(pair)
         room = paced.minutes if paced and paced.minutes else seg.minutes
         split = pair_split(pair, room, paced.start if paced else seg.start, fmt)
         if split:
-            found.append(Cue("Timer", split))
+            found.append(Cue(_("Timer"), split))
     for note in seg.of_kind("timing"):
         if note.cut:
-            found.append(Cue("Running long", note.cut))
+            found.append(Cue(_("Running long"), note.cut))
     return tuple(found)
 
 
@@ -301,15 +305,16 @@ def timeline_image(session: m.Session, start_clock: int | None = None) -> Image:
     fmt = time_label(start_clock)
     items = [timeline.Item(seg.title, seg.kind, seg.minutes) for seg in session.segments]
     times = [fmt(seg.start) for seg in session.segments] + [fmt(session.planned_minutes)]
-    alt = (f"Timeline of session {session.number}: "
-           + "; ".join(f"{i}. {seg.title}, {seg.kind}, {seg.minutes} min from {t}"
+    alt = (_("Timeline of session %(number)s: ") % {"number": session.number}
+           + "; ".join(_("%(i)s. %(title)s, %(kind)s, %(n)s min from %(time)s")
+                       % {"i": i, "title": seg.title, "kind": kind_word(seg.kind), "n": seg.minutes, "time": t}
                        for i, (seg, t) in enumerate(zip(session.segments, times), start=1)))
     svg = timeline.timeline_svg(items, times, title=alt)
     return Image("data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii"), alt)
 
 
 def qr_image(url: str) -> Image:
-    return Image(qr.qr_data_url(url), f"QR code for {url}")
+    return Image(qr.qr_data_url(url), _("QR code for %(url)s") % {"url": url})
 
 
 def link_codes(session: m.Session, resources: bool = True) -> dict[str, Image]:

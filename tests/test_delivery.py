@@ -47,7 +47,7 @@ def test_bad_delivery_errors_have_lines(tmp_path):
     found = [p.format() for p in problems.items]
     assert any(f.endswith("d.yaml:4: 'start' '25:00' is not valid: a time as HH:MM, e.g. 12:30") for f in found)
     assert any(f.endswith("d.yaml:5: unknown key 'team'; valid keys: cohort, facilitator, room, first_date, "
-                          "weekday, start, skip, course") for f in found)
+                          "weekday, start, skip, course, language") for f in found)
 
 
 def test_wrong_weekday_is_reported(tmp_path):

@@ -123,7 +123,7 @@ def test_unknown_keys_list_the_valid_ones(kit, tmp_path):
             slide: 4
         """)
     found = errors_of(kit, profile)
-    assert f"{profile}:2: unknown key 'colour'; valid keys: name, about, fictional, products, examples" in found
+    assert f"{profile}:2: unknown key 'colour'; valid keys: name, about, fictional, products, examples, language" in found
     assert (f"{profile}:11: unknown key 'slide' in 'examples[1]'; valid keys: course, session, segment, "
             "title, product, text") in found
     assert len(found) == 2

@@ -19,4 +19,6 @@ def test_wheel_contains_content_and_templates(tmp_path):
     for template in (REPO / "templates").iterdir():
         assert f"kit/bundled/templates/{template.name}" in names
     assert "kit/cli.py" in names
+    for lang in ("en", "de", "es", "fr"):  # the catalogues, read at run time (kit.i18n)
+        assert f"kit/locale/{lang}/LC_MESSAGES/kit.po" in names
     assert not any(name.startswith(("tests/", "kit/bundled/content/.")) for name in names)
