@@ -349,3 +349,15 @@ def test_titles_are_printed_as_plain_text():
     # A kit prints a block's title as it is: Markdown marks in a lesson's titles would show.
     assert short("Exploring More `ls` Options") == "Exploring More ls Options"
     assert short("**Bold** {a}") == "Bold (a)"
+
+
+def test_a_lesson_in_a_language_without_a_catalogue_is_imported_with_english_labels(tmp_path):
+    lesson = tmp_path / "lesson"
+    shutil.copytree(LESSON, lesson)
+    config = lesson / "config.yaml"
+    config.write_text(config.read_text().replace("lang: en", "lang: pt"))
+    result = import_lesson(lesson, tmp_path / "kit", 90)
+    assert "language: en" in (tmp_path / "kit" / "content" / result.course / "course.yaml").read_text()
+    assert any("'pt'" in p.message and p.severity == "warning" and p.path == "config.yaml" for p in result.warnings)
+    checked = CliRunner().invoke(main, ["check", str(tmp_path / "kit")])
+    assert checked.exit_code == 0, checked.output

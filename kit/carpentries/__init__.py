@@ -70,6 +70,21 @@ def _language(value) -> str:
     return value if isinstance(value, str) and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", value) else "en"
 
 
+def _printable(language: str, lesson_dir: Path, problems: Problems) -> str:
+    """The kit's language for a lesson in `language`: the same when the kit has a catalogue
+    for it, else English, with a warning (translated lessons exist in languages the kit
+    does not print its own words in; `kit check` would refuse the code)."""
+    from kit import i18n
+
+    if i18n.supported(language):
+        return language
+    config = "config.yaml" if lesson_format(lesson_dir) == "workbench" else "_config.yml"
+    problems.warning(lesson_dir / config, 1, f"the lesson is in '{language}', which the kit does not print its "
+                     f"own words in (it does in {', '.join(i18n.languages())}): the kit's headings and labels "
+                     "will be English; the lesson's own text is kept as it is")
+    return "en"
+
+
 def import_lesson(lesson_dir: Path, kit_dir: Path | None = None, session_minutes: int = 90) -> ImportResult:
     """Write a kit made from the lesson in `lesson_dir` into `kit_dir` (default: a folder
     named after the lesson's, with '-kit', in the current one). Raises KitError, with every
@@ -83,6 +98,7 @@ def import_lesson(lesson_dir: Path, kit_dir: Path | None = None, session_minutes
     kit_dir = Path(kit_dir).absolute()
     problems = Problems(lesson_dir)
     lesson, language = read_lesson(lesson_dir, problems)
+    language = _printable(language, lesson_dir, problems)
     plan = plan_kit(lesson, session_minutes, problems, language)
     figures = read_figures(lesson_dir, dict(lesson.figures), problems)
     earlier = earlier_files(kit_dir)
