@@ -14,8 +14,7 @@ from pathlib import Path
 from kit import model as m
 from kit.delivery import Delivery, format_date, load_delivery
 from kit.i18n import format_clock
-from kit.edit import find_module
-from kit.errors import KitError
+from kit.edit import find_module, one_session
 from kit.i18n import gettext as _
 from kit.i18n import kind_word, using
 from kit.loader import load_kit
@@ -89,18 +88,7 @@ def announce(root: Path, session: str, course: str | None = None,
     """Load the kit and return the announcement for `session` (NN, slug or a module's path)."""
     ref = find_module(root, session, course)
     loaded = load_kit(ref.root, ref.course)
-    problems = loaded.problems
-    found = loaded.kit.course(ref.course)
-    the_delivery = load_delivery(Path(delivery), problems) if delivery else None
-    # Errors in other sessions do not stop the announcement of this one.
-    rel = problems.rel(ref.path)
-    course_file = problems.rel(ref.root / "content" / ref.course / "course.yaml")
-    blocking = [p for p in problems.errors
-                if p.path in (rel, course_file) or (delivery and p.path == problems.rel(delivery))]
-    if blocking or found is None:
-        raise KitError(blocking or problems.errors)
-    chosen = next((s for s in found.sessions if s.number == ref.number), None)
-    if chosen is None:  # pragma: no cover - a module without errors always parses
-        raise KitError(f"cannot read {rel}")
-    return announcement(found, chosen, the_delivery)
+    the_delivery = load_delivery(Path(delivery), loaded.problems) if delivery else None
+    one = one_session(ref, loaded.kit, loaded.problems, (Path(delivery),) if delivery else ())
+    return announcement(one.course, one.session, the_delivery)
 

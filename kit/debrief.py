@@ -412,25 +412,16 @@ def debrief(root: Path, session_ref: str, delivery_path: Path, course: str | Non
     """`kit debrief`: write the session's debrief file beside the delivery file, pre-filled
     from the plan, or, when it exists, check it. Raises KitError on errors."""
     from kit.delivery import load_delivery
-    from kit.edit import find_module
+    from kit.edit import load_session
     from kit.errors import KitError
-    from kit.loader import load_kit
     from kit.safefs import atomic_write, real_folder
 
     read = Problems()
     delivery = load_delivery(Path(delivery_path), read)
     read.raise_if_errors()
     assert delivery is not None
-    ref = find_module(root, session_ref, course)
-    loaded = load_kit(ref.root, ref.course)
-    problems = loaded.problems
-    found = loaded.kit.course(ref.course)
-    # Errors in other sessions do not stop the debrief of this one.
-    blocking = [p for p in problems.errors if p.path == problems.rel(ref.path)
-                or p.path == problems.rel(ref.root / "content" / ref.course / "course.yaml")]
-    if blocking or found is None:
-        raise KitError(blocking or problems.errors)
-    session = next(s for s in found.sessions if s.number == ref.number)
+    one = load_session(root, session_ref, course)
+    session, found, kit = one.session, one.course, one.kit
     path = debrief_path(Path(delivery_path), delivery.cohort, session)
     top = Path(delivery_path).parent
     if not real_folder(path.parent, top):
@@ -438,7 +429,7 @@ def debrief(root: Path, session_ref: str, delivery_path: Path, course: str | Non
                        "the way); nothing was written")
     if path.exists() or path.is_symlink():
         checked = Problems()
-        result = load_debrief(path, path.parent, loaded.kit, checked)
+        result = load_debrief(path, path.parent, kit, checked)
         checked.raise_if_errors()
         assert result is not None
         timed = sum(1 for run in result.segments if run.minutes is not None)

@@ -82,6 +82,40 @@ def find_module(root: Path, session: str, course: str | None = None) -> ModuleRe
     raise KitError(f"no session '{session}' in course '{course}'; sessions: {names}")
 
 
+@dataclass(frozen=True)
+class OneSession:
+    """A kit loaded for one of its sessions (kit announce, debrief and run)."""
+    ref: ModuleRef
+    kit: m.Kit
+    course: m.Course
+    session: m.Session
+    problems: Problems
+
+
+def load_session(root: Path, session: str, course: str | None = None,
+                 also: tuple[Path, ...] = ()) -> OneSession:
+    """Load the kit for the session named by `session` (as find_module names it). Errors in
+    other sessions do not stop it; errors in this module, its course.yaml, or the files in
+    `also` (a delivery file read into the same problems) do: KitError."""
+    ref = find_module(root, session, course)
+    loaded = load_kit(ref.root, ref.course)
+    return one_session(ref, loaded.kit, loaded.problems, also)
+
+
+def one_session(ref: ModuleRef, kit: m.Kit, problems: Problems, also: tuple[Path, ...] = ()) -> OneSession:
+    """`load_session` once the kit is loaded (call it after reading the files of `also`)."""
+    mine = {problems.rel(ref.path), problems.rel(ref.root / "content" / ref.course / "course.yaml")}
+    mine |= {problems.rel(path) for path in also}
+    blocking = [p for p in problems.errors if p.path in mine]
+    found = kit.course(ref.course)
+    if blocking or found is None:
+        raise KitError(blocking or problems.errors)
+    chosen = next((s for s in found.sessions if s.number == ref.number), None)
+    if chosen is None:  # pragma: no cover - a module without errors always parses
+        raise KitError(f"cannot read {problems.rel(ref.path)}")
+    return OneSession(ref, kit, found, chosen, problems)
+
+
 # --- the text, line by line ------------------------------------------------------------
 
 def split_lines(text: str) -> list[str]:
