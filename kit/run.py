@@ -34,17 +34,18 @@ import json
 import os
 import re
 import secrets
-import string
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
 
-from kit import kinds
+from kit import i18n, kinds
 from kit import model as m
 from kit import views
 from kit.errors import KitError, Problems
+from kit.i18n import _n
+from kit.i18n import gettext as _
 from kit.markdown import link_targets, render_markdown
 from kit.preview import FILES, HOST, LOCAL_HOSTS, LocalHandler, LocalServer, Preview
 
@@ -55,6 +56,7 @@ TOKEN_HEADER = "X-Kit-Run-Token"
 CALL_SECONDS = 20           # how long the presenter shows "call swap now" after a turn begins
 LATE_START_LIMIT = 60 * 60  # a start further than this from the delivery's time is a rehearsal
 TEMPLATES = ("run-presenter.html", "run-projector.html", "run.css", "run.js")
+WORDS_META = "kit-run-words"  # the page's meta holding the words run.js writes (JSON), in the run's language
 PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                "connect-src 'self'; base-uri 'self'; form-action 'none'; frame-ancestors 'none'")
 
@@ -66,11 +68,12 @@ Clock = Callable[[], dt.datetime]
 @dataclass(frozen=True)
 class Phase:
     """One stretch of a pair flip's timer, in seconds from the pair's start."""
-    label: str       # "Set-up", "A explains", "B explains", "Turn", "Debrief"
+    label: str       # "Set-up", "A explains", "B explains", "Turn", "Debrief" (in the course's language)
     start: int
     seconds: int
-    call: str = ""   # what the facilitator calls as it begins: "swap", "debrief"
+    call: str = ""   # what the facilitator calls as it begins: "swap", "debrief" (ditto)
     turn: str = ""   # who explains: "a", "b" or ""
+    key: str = ""    # which phase, for the pages: "setup", "a", "b", "turn", "debrief"
 
     @property
     def end(self) -> int:
@@ -79,29 +82,31 @@ class Phase:
 
 def pair_phases(pair: m.PairActivity, room: int) -> tuple[Phase, ...]:
     """The pair flip's timer as phases: the same arithmetic as views.pair_split, which
-    prints the plan of it on the run sheet (set-up, each turn, the swap, the debrief)."""
+    prints the plan of it on the run sheet (set-up, each turn, the swap, the debrief).
+    Its labels and calls are in the language `i18n.using` set."""
     phases: list[Phase] = []
+    swap, debrief_call = i18n.pgettext("call", "swap"), i18n.pgettext("call", "debrief")
     at = 0
     if pair.setup:
-        phases.append(Phase("Set-up", 0, pair.setup * 60))
+        phases.append(Phase(_("Set-up"), 0, pair.setup * 60, key="setup"))
         at = pair.setup * 60
     debrief = pair.debrief_minutes
     if pair.minutes:
         if pair.swap:
-            phases.append(Phase("A explains", at, pair.minutes * 60, turn="a"))
-            phases.append(Phase("B explains", at + pair.minutes * 60, pair.minutes * 60, "swap", "b"))
+            phases.append(Phase(_("A explains"), at, pair.minutes * 60, turn="a", key="a"))
+            phases.append(Phase(_("B explains"), at + pair.minutes * 60, pair.minutes * 60, swap, "b", "b"))
         else:
-            phases.append(Phase("Turn", at, pair.minutes * 60, turn="a"))
+            phases.append(Phase(_("Turn"), at, pair.minutes * 60, turn="a", key="turn"))
         at += (pair.total_minutes or 0) * 60
         if debrief is None:
             debrief = room - (pair.setup or 0) - (pair.total_minutes or 0)
     elif pair.swap:  # "split the time evenly, then call swap"
         turns = max(0, room - (pair.setup or 0) - (debrief or 0)) * 60
-        phases.append(Phase("A explains", at, turns // 2, turn="a"))
-        phases.append(Phase("B explains", at + turns // 2, turns - turns // 2, "swap", "b"))
+        phases.append(Phase(_("A explains"), at, turns // 2, turn="a", key="a"))
+        phases.append(Phase(_("B explains"), at + turns // 2, turns - turns // 2, swap, "b", "b"))
         at += turns
     if debrief and debrief > 0:
-        phases.append(Phase("Debrief", at, debrief * 60, "debrief"))
+        phases.append(Phase(_("Debrief"), at, debrief * 60, debrief_call, key="debrief"))
     return tuple(phases)
 
 
@@ -144,6 +149,7 @@ class Plan:
     end_html: str
     delivery: Any = None                 # a kit.delivery.Delivery
     delivery_path: Path | None = None
+    language: str = i18n.DEFAULT         # what the pages print in: the delivery's, else the course's
 
     def label(self, minutes: int) -> str:
         return views.time_label(self.start_clock)(minutes)
@@ -158,6 +164,15 @@ def _plain(text: str, limit: int = 160) -> str:
     first = text.strip().split("\n\n", 1)[0]
     first = " ".join(first.split())
     return first if len(first) <= limit else first[:limit - 1].rstrip() + "…"
+
+
+# The names of the bundled block kinds the presenter tags a segment's other blocks with
+# (kit.i18n.KIND_WORDS has the segment kinds, an anecdote, an example and a pair): listed
+# so that extraction puts them in the catalogue; printed with i18n.kind_word.
+BLOCK_WORDS = (
+    _n("kind", "question"), _n("kind", "misconception"), _n("kind", "check"), _n("kind", "ask"),
+    _n("kind", "prompt"), _n("kind", "cut"), _n("kind", "note"),
+)
 
 
 def _presenter_html(seg: m.Segment, fmt, plan_cuts: tuple[views.PlannedCut, ...]) -> str:
@@ -178,7 +193,8 @@ def _presenter_html(seg: m.Segment, fmt, plan_cuts: tuple[views.PlannedCut, ...]
             continue
         if b.kind == "cut" and b.src in by_src:
             c = by_src[b.src]
-            line = f"{c.label} {c.title} (saves {c.saves} min, decide by {c.decide})"
+            line = f"{c.label} {c.title} " + _("(saves %(n)s min, decide by %(time)s)") % {"n": c.saves,
+                                                                                         "time": c.decide}
         else:
             title = getattr(b, "title", "") or ""
             text = getattr(b, "text", "") or getattr(b, "story", "") or getattr(b, "instructions", "") or ""
@@ -189,10 +205,11 @@ def _presenter_html(seg: m.Segment, fmt, plan_cuts: tuple[views.PlannedCut, ...]
         noun = getattr(kind, "name", b.kind)
         paced = seg.pace(b)
         when = f" <span class=\"at\">{_e(fmt(paced.start))}</span>" if paced else ""
-        others.append(f'<li><span class="tag tag-{_e(noun)}">{_e(noun)}</span>{when} '
+        others.append(f'<li><span class="tag tag-{_e(noun)}">{_e(i18n.kind_word(noun))}</span>{when} '
                       f"{render_markdown(line, inline=True)}</li>")
     if others:
-        out.append('<h3>Also in this segment</h3><ul class="others">' + "".join(others) + "</ul>")
+        heading = _e(_("Also in this segment"))  # (a call inside an f-string is not extracted)
+        out.append(f'<h3>{heading}</h3><ul class="others">' + "".join(others) + "</ul>")
     return "\n".join(out)
 
 
@@ -225,7 +242,7 @@ def _participant_block(view: Any, number: int | None) -> tuple[str, list[str]]:
     texts += [item for v in values.values() if isinstance(v, tuple) for item in v if isinstance(item, str)]
     kind = view.kind
     title = values.get("title") or ""
-    heading = f"Question {number} on your worksheet" if number else ""
+    heading = _("Question %(number)s on your worksheet") % {"number": number} if number else ""
     out = [f'<section class="block block-{_e(kind)}">']
     if heading:
         out.append(f'<p class="eyebrow">{_e(heading)}</p>')
@@ -240,7 +257,7 @@ def _participant_block(view: Any, number: int | None) -> tuple[str, list[str]]:
             f"<span>{render_markdown(text or '', inline=True)}</span></div>" for key, label, text in roles if text)
             + "</div>")
         if values.get("debrief"):
-            out.append('<div class="debrief"><h3>Debrief</h3><ul>' + "".join(
+            out.append('<div class="debrief"><h3>' + _e(_("Debrief")) + "</h3><ul>" + "".join(
                 f"<li>{render_markdown(q, inline=True)}</li>" for q in values["debrief"]) + "</ul></div>")
     else:
         for name, value in values.items():
@@ -264,7 +281,7 @@ def _projector_html(session: m.Session, seg: m.Segment, numbers: dict[m.Source, 
         text, linked = _participant_block(view, numbers.get(view.src))
         parts.append(text)
         texts += linked
-    body = "".join(parts) or '<p class="quiet">Eyes on the room.</p>'
+    body = "".join(parts) or '<p class="quiet">' + _e(_("Eyes on the room.")) + "</p>"
     return (f'<h1 class="segment-title">{render_markdown(seg.title, inline=True)}</h1>'
             f'<div class="screen"><div class="blocks">{body}</div>{_qr_html(_links(texts))}</div>')
 
@@ -273,27 +290,41 @@ def _welcome_html(session: m.Session) -> str:
     sheet = views.worksheet_view(session)  # participant material only: the pre-work and its QR codes
     items = []
     for p in sheet.prework:
-        minutes = f" ({p.minutes} min)" if p.minutes else ""
+        minutes = " (" + _("%(n)s min") % {"n": p.minutes} + ")" if p.minutes else ""
         items.append(f"<li>{render_markdown(p.title, inline=True)}{_e(minutes)}</li>")
-    prework = (f'<div class="prework"><h2>Before today</h2><ul>{"".join(items)}</ul></div>' if items else "")
+    before = _e(_("Before today"))
+    prework = f'<div class="prework"><h2>{before}</h2><ul>{"".join(items)}</ul></div>' if items else ""
     codes = _qr_html([p.url for p in sheet.prework if p.url])
-    return (f'<p class="eyebrow">Session {sheet.number}</p>'
+    eyebrow = _e(_("Session %(number)s") % {"number": sheet.number})
+    soon = _e(_("We start in a moment."))
+    return (f'<p class="eyebrow">{eyebrow}</p>'
             f'<h1 class="session-title">{render_markdown(sheet.title, inline=True)}</h1>'
             f'<div class="screen"><div class="blocks">{prework}'
-            f'<p class="quiet">We start in a moment.</p></div>{codes}</div>')
+            f'<p class="quiet">{soon}</p></div>{codes}</div>')
 
 
 def _end_html(session: m.Session) -> str:
-    return (f'<p class="eyebrow">Session {session.number}</p>'
+    eyebrow = _e(_("Session %(number)s") % {"number": session.number})
+    thanks, cards = _e(_("Thank you!")), _e(_("Please hand in your feedback card on the way out."))
+    return (f'<p class="eyebrow">{eyebrow}</p>'
             f'<h1 class="session-title">{render_markdown(session.title, inline=True)}</h1>'
-            f'<div class="screen"><div class="blocks"><p class="big">Thank you!</p>'
-            f'<p class="quiet">Please hand in your feedback card on the way out.</p></div></div>')
+            f'<div class="screen"><div class="blocks"><p class="big">{thanks}</p>'
+            f'<p class="quiet">{cards}</p></div></div>')
 
 
 def make_plan(root: Path, kit: m.Kit, course: m.Course, session: m.Session, delivery: Any = None,
               delivery_path: Path | None = None) -> Plan:
+    """What the pages show of `session`, in the delivery's language when it sets one, else
+    the course's (as `kit build` prints the guide and the worksheets)."""
     if not session.segments:
         raise KitError(f"{session.src}: session {session.number} has no segments to run")
+    language = (getattr(delivery, "language", "") or course.language or i18n.DEFAULT)
+    with i18n.using(language):
+        return _make_plan(root, kit, course, session, delivery, delivery_path, language)
+
+
+def _make_plan(root: Path, kit: m.Kit, course: m.Course, session: m.Session, delivery: Any,
+               delivery_path: Path | None, language: str) -> Plan:
     start_clock = delivery.start_minutes if delivery is not None else None
     fmt = views.time_label(start_clock)
     cuts = views.recovery_plan(session, start_clock)
@@ -314,7 +345,7 @@ def make_plan(root: Path, kit: m.Kit, course: m.Course, session: m.Session, deli
                                     _plain(seg.say, 400), _presenter_html(seg, fmt, cuts),
                                     _projector_html(session, seg, numbers), timer))
     return Plan(root, kit, course, session, tuple(segments), cuts, start_clock, _welcome_html(session),
-                _end_html(session), delivery, delivery_path)
+                _end_html(session), delivery, delivery_path, language)
 
 
 def load_plan(root: Path, session_ref: str, course: str | None = None, delivery_path: Path | None = None) -> Plan:
@@ -547,10 +578,11 @@ def session_clock_text(seconds: float) -> str:
 
 
 def delay_text(seconds: float) -> str:
+    """'on time', '2 min behind', '3 min ahead', in the language `i18n.using` set."""
     minutes = int(abs(seconds) // 60)
     if minutes == 0:
-        return "on time"
-    return f"{minutes} min {'behind' if seconds > 0 else 'ahead'}"
+        return _("on time")
+    return (_("%(n)s min behind") if seconds > 0 else _("%(n)s min ahead")) % {"n": minutes}
 
 
 class Run:
@@ -610,7 +642,7 @@ class Run:
         """Apply an action; ValueError for an unknown one."""
         if action not in self.ACTIONS:
             raise ValueError(f"unknown action {action!r}")
-        with self._lock:
+        with self._lock, i18n.using(self.plan.language):
             now = self.now()
             getattr(self, f"_{action}")(now, cut)
             self.version += 1
@@ -632,15 +664,16 @@ class Run:
     def _origin(self, now: dt.datetime) -> float:
         start = self.plan.start_clock
         if start is None:
-            self.note = f"started at {now:%H:%M}; the clock counts from the start"
+            self.note = _("started at %(time)s; the clock counts from the start") % {"time": f"{now:%H:%M}"}
             return 0.0
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         late = (now - midnight).total_seconds() - start * 60
         if abs(late) <= LATE_START_LIMIT:
-            self.note = f"planned start {m.wall_clock(start)}, started at {now:%H:%M}"
+            self.note = _("planned start %(start)s, started at %(time)s") % {
+                "start": m.wall_clock(start), "time": f"{now:%H:%M}"}
             return late
-        self.note = (f"started at {now:%H:%M}, far from the delivery's {m.wall_clock(start)}: "
-                     "the clock counts from the start")
+        self.note = _("started at %(time)s, far from the delivery's %(start)s: the clock counts from the start") % {
+            "time": f"{now:%H:%M}", "start": m.wall_clock(start)}
         return 0.0
 
     def _pause(self, now: dt.datetime, _cut) -> None:
@@ -737,24 +770,25 @@ class Run:
         origin = self.pair_origin if self.pair_origin is not None else began + timer.offset
         t = self.clock(now) - origin
         phases = timer.phases
-        out: dict[str, Any] = {"plan": timer.plan, "phase": "", "left": "", "turn": "", "call": "",
+        out: dict[str, Any] = {"plan": timer.plan, "phase": "", "key": "", "left": "", "turn": "", "call": "",
                                "next": "", "done": False}
         if not phases:
             return out if not room else None
         if t < 0:
-            out.update(phase="Pair flip starts in", left=clock_text(-t))
+            out.update(phase=_("Pair flip starts in"), key="before", left=clock_text(-t))
             return out
         current = next((p for p in phases if p.start <= t < p.end), None)
         if current is None:
-            out.update(phase="Pair flip done", done=True)
+            out.update(phase=_("Pair flip done"), key="done", done=True)
             return out
-        out.update(phase=current.label, left=clock_text(current.end - t), turn=current.turn,
+        out.update(phase=current.label, key=current.key, left=clock_text(current.end - t), turn=current.turn,
                    progress=(t - current.start) / current.seconds if current.seconds else 1)
         if current.call and t - current.start < CALL_SECONDS:
             out["call"] = current.call
         upcoming = next((p for p in phases if p.start >= current.end and p.call), None)
         if upcoming is not None:
-            out["next"] = f"call “{upcoming.call}” in {clock_text(upcoming.start - t)}"
+            out["next"] = _("call “%(call)s” in %(time)s") % {"call": upcoming.call,
+                                                              "time": clock_text(upcoming.start - t)}
         if room:
             out.pop("plan")
             out.pop("next")
@@ -762,7 +796,7 @@ class Run:
 
     def projector_state(self) -> dict:
         """What the room's screen shows: participant material only."""
-        with self._lock:
+        with self._lock, i18n.using(self.plan.language):
             now = self.now()
             status = self.status()
             if status == "waiting":
@@ -773,11 +807,12 @@ class Run:
                 body, key = self.plan.segments[self.index].projector_html, f"segment-{self.index}"
             return {"status": status, "screen": key, "html": body,
                     "index": self.index, "count": len(self.plan.segments),
-                    "session": f"Session {self.plan.session.number} · {self.plan.session.title}",
+                    "session": _("Session %(number)s · %(title)s") % {"number": self.plan.session.number,
+                                                                       "title": self.plan.session.title},
                     "timer": self._timer(now, room=True) if status in ("running", "paused") else None}
 
     def presenter_state(self) -> dict:
-        with self._lock:
+        with self._lock, i18n.using(self.plan.language):
             now = self.now()
             plan = self.plan
             seg = plan.segments[self.index]
@@ -787,7 +822,7 @@ class Run:
             in_seg = clock - began if began is not None else 0.0
             delay = self.delay(now)
             moment = int(clock // 60)
-            _, ahead = views.recoverable(plan.session, moment)
+            ahead = views.recoverable(plan.session, moment)[1]
             open_srcs = {c.src for c in ahead}
             cuts = [{"number": c.number, "label": c.label, "title": c.title, "saves": c.saves,
                      "decide": c.decide, "segment": c.segment, "used": c.number in self.cuts_used,
@@ -802,13 +837,14 @@ class Run:
                 "now": f"{now:%H:%M:%S}",
                 "clock": session_clock_text(clock) if self.started is not None else "",
                 "note": self.note,
-                "segment": {"title": seg.title, "kind": seg.kind, "span": seg.span, "minutes": seg.minutes,
-                            "html": seg.presenter_html},
+                "segment": {"title": seg.title, "kind": seg.kind, "kind_word": i18n.kind_word(seg.kind),
+                            "span": seg.span, "minutes": seg.minutes, "html": seg.presenter_html},
                 "in_segment": clock_text(in_seg) if began is not None else "",
                 "left": clock_text(seg.minutes * 60 - in_seg) if began is not None else "",
                 "over": began is not None and in_seg > seg.minutes * 60,
                 "progress": min(1.0, in_seg / (seg.minutes * 60)) if began is not None and seg.minutes else 0,
-                "delay": round(delay), "delay_text": delay_text(delay) if self.started is not None else "not started",
+                "delay": round(delay),
+                "delay_text": delay_text(delay) if self.started is not None else _("not started"),
                 "tone": ("behind" if delay >= 60 else "ahead" if delay <= -60 else "on") if self.started else "",
                 "after_cuts": delay_text(after) if pending and self.started is not None else "",
                 "cuts": cuts, "offered": offered,
@@ -817,8 +853,9 @@ class Run:
                          if nxt is not None else None),
                 "timer": self._timer(now, room=False) if status in ("running", "paused") else None,
                 "debrief": (str(self.debrief.path) if self.debrief else ""),
-                "written": (("not written: " + "; ".join(self.written.problems)) if self.written and
-                            self.written.problems else f"written to {self.written.path}" if self.written else ""),
+                "written": ((_("not written: %(why)s") % {"why": "; ".join(self.written.problems)})
+                            if self.written and self.written.problems
+                            else _("written to %(path)s") % {"path": self.written.path} if self.written else ""),
             }
 
     def _segment_of(self, cut: views.PlannedCut) -> int:
@@ -926,17 +963,65 @@ class _RunHandler(LocalHandler):
         self._json(self.run.presenter_state())
 
 
+def page_words() -> dict[str, Any]:
+    """The words run.js writes into the pages, in the language `i18n.using` set: the page
+    carries them as JSON in a meta element (WORDS_META), so the script holds no word of
+    its own. Placeholders are gettext's %(name)s, which run.js fills in."""
+    return {
+        "status": {"waiting": _("Not started: press S"), "running": _("Running"), "paused": _("Paused"),
+                   "ended": _("Ended")},
+        "toggle": {"start": _("Start"), "pause": _("Pause"), "resume": _("Resume")},
+        # what the room's screen calls each phase of a pair flip's timer ("" : no timer shown)
+        "room": {"setup": _("Find a partner"), "a": _("Turn 1"), "b": _("Turn 2: swap roles"),
+                 "turn": _("Your turn"), "debrief": _("Debrief"), "before": _("Pair flip in"), "done": ""},
+        "paused_phase": _("%(phase)s (paused)"),
+        "call": _("Call “%(call)s”"),
+        "position": _("Segment %(number)s of %(count)s"),
+        "minutes_kind": _("%(n)s min · %(kind)s"),
+        "in_segment": _("%(time)s in this segment"),
+        "over": _("%(time)s over its time"),
+        "left": _("%(time)s left"),
+        "next_when": _("planned %(time)s · %(n)s min"),
+        # translators: the next segment's say line, in the language's quotation marks
+        "quoted": _("“%(text)s”"),
+        "debrief_goes": _("The debrief file goes to %(path)s when the session ends."),
+        "saves": _("saves %(n)s min"),
+        "used": _("used · %(segment)s"),
+        "decide_by": _("decide by %(time)s · %(segment)s"),
+        "too_late": _("too late · %(segment)s"),
+        "recovery_plan": _("Recovery plan"),
+        "no_cuts": _("This session has no cuts."),
+        "behind_heading": _("Behind: cuts still available"),
+        "would_save": _("%(cuts)s would save %(n)s min. Press a cut's number to mark it as used."),
+        "none_left": _("No cut is left to decide: shorten the discussion or the floor."),
+        "offered_later": _("Cuts are offered here when the session runs behind."),
+        "on_plan": _("On plan: no cut needed. Press a cut's number to mark it as used."),
+        "after_cuts": _("With the cuts you marked: %(delay)s"),
+        "press_again": _("Press E again to end the session."),
+        "confirm_end": _("End the session and write the debrief file?"),
+    }
+
+
 def _pages(run: Run) -> dict[str, tuple[str, str]]:
+    """The fixed pages, rendered once in the run's language with the kit's template
+    environment (kit.render), as `kit build` renders the guide."""
+    from kit.render import environment, render_template
+
     plan = run.plan
-    title = f"{plan.session.number}. {plan.session.title}"
-    values = {"title": _e(title), "course": _e(plan.course.title), "token": _e(run.token),
-              "poll": str(POLL_MS), "lang": _e(plan.course.language or "en")}
-    presenter = string.Template(_read_template("run-presenter.html")).substitute(values)
-    projector = string.Template(_read_template("run-projector.html")).substitute(values)
-    index = (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>kit run: {_e(title)}</title>'
-             f'<link rel="stylesheet" href="/run.css"></head><body class="index"><main>'
-             f"<h1>{_e(title)}</h1><p>Open <a href=\"/presenter\">the presenter view</a> on your laptop and "
-             f"<a href=\"/projector\">the projector view</a> on the screen the room sees.</p></main></body></html>\n")
+    env = environment(plan.root, plan.language)
+    with i18n.using(plan.language):
+        title = f"{plan.session.number}. {plan.session.title}"
+        values = {"title": title, "course": plan.course.title, "token": run.token, "poll": POLL_MS,
+                  "lang": plan.language, "words": json.dumps(page_words(), ensure_ascii=False),
+                  "words_meta": WORDS_META}
+        presenter = render_template(env, "run-presenter.html", **values)
+        projector = render_template(env, "run-projector.html", **values)
+        opening = _("Open <a href=\"/presenter\">the presenter view</a> on your laptop and "
+                    "<a href=\"/projector\">the projector view</a> on the screen the room sees.")
+        head = _e(_("kit run: %(title)s") % {"title": title})
+        index = (f'<!doctype html>\n<html lang="{_e(plan.language)}"><head><meta charset="utf-8">'
+                 f'<title>{head}</title><link rel="stylesheet" href="/run.css"></head><body class="index"><main>'
+                 f"<h1>{_e(title)}</h1><p>{opening}</p></main></body></html>\n")
     return {"/": ("text/html; charset=utf-8", index),
             "/presenter": ("text/html; charset=utf-8", presenter),
             "/projector": ("text/html; charset=utf-8", projector),

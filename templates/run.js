@@ -1,6 +1,8 @@
 /* kit run: the presenter and projector pages. Both poll the server's state; only the
    presenter (which carries the run's token) sends actions. Nothing is loaded from
-   anywhere but this server. */
+   anywhere but this server. Every word written here comes from the page: the server
+   puts them, in the course's language, as JSON in the kit-run-words meta element
+   (kit.run.page_words); placeholders are gettext's %(name)s. */
 (function () {
   "use strict";
   var body = document.body;
@@ -11,6 +13,15 @@
   }
   var token = meta("kit-run-token");
   var poll = parseInt(meta("kit-run-poll"), 10) || 500;
+  var W = {};
+  try { W = JSON.parse(meta("kit-run-words") || "{}"); } catch (e) { W = {}; }
+  // a message of the page's words with its %(name)s placeholders filled in
+  function say(message, values) {
+    return String(message || "").replace(/%\((\w+)\)s/g, function (all, name) {
+      return values && values.hasOwnProperty(name) ? String(values[name]) : all;
+    });
+  }
+  function word(group, key) { return (W[group] && W[group].hasOwnProperty(key)) ? W[group][key] : null; }
   function $(id) { return document.getElementById(id); }
   function text(id, value) {
     var el = $(id);
@@ -38,9 +49,7 @@
   }
 
   // --- the projector ---------------------------------------------------------------------
-  var ROOM_PHASES = {"Set-up": "Find a partner", "A explains": "Turn 1", "B explains": "Turn 2: swap roles",
-                     "Turn": "Your turn", "Debrief": "Debrief", "Pair flip starts in": "Pair flip in",
-                     "Pair flip done": ""};
+  // the room's name for each phase of the pair timer, by its key (W.room)
   function projector(s) {
     if (s.screen !== shownScreen) {
       $("screen").innerHTML = s.html;
@@ -48,10 +57,11 @@
     }
     text("position", s.status === "waiting" || s.status === "ended" ? "" : (s.index + 1) + " / " + s.count);
     var t = s.timer;
-    var phase = t ? (ROOM_PHASES.hasOwnProperty(t.phase) ? ROOM_PHASES[t.phase] : t.phase) : "";
+    var room = t ? word("room", t.key) : null;
+    var phase = t ? (room !== null ? room : t.phase) : "";
     show("timer", !!(t && phase));
     if (t && phase) {
-      text("timer-phase", phase + (s.status === "paused" ? " (paused)" : ""));
+      text("timer-phase", s.status === "paused" ? say(W.paused_phase, {phase: phase}) : phase);
       text("timer-left", t.left);
     }
     // After the swap the partners trade parts: the letter on each part says who does it now.
@@ -65,21 +75,20 @@
     }
     var debrief = document.querySelectorAll(".block-pair .debrief");
     for (var j = 0; j < debrief.length; j++) {
-      debrief[j].classList.toggle("active", !!(t && t.phase === "Debrief"));
+      debrief[j].classList.toggle("active", !!(t && t.key === "debrief"));
     }
   }
 
   // --- the presenter ---------------------------------------------------------------------
-  var STATUS = {waiting: "Not started: press S", running: "Running", paused: "Paused", ended: "Ended"};
   function presenter(s) {
-    text("status", STATUS[s.status] || s.status);
+    text("status", word("status", s.status) || s.status);
     text("now", s.now);
     text("clock", s.clock || "–");
     text("delay", s.delay_text);
     body.setAttribute("data-tone", s.tone || "");
-    text("position", "Segment " + (s.index + 1) + " of " + s.count);
+    text("position", say(W.position, {number: s.index + 1, count: s.count}));
     text("span", s.segment.span);
-    text("minutes", s.segment.minutes + " min · " + s.segment.kind);
+    text("minutes", say(W.minutes_kind, {n: s.segment.minutes, kind: s.segment.kind_word || s.segment.kind}));
     text("title", s.segment.title);
     if (shownScreen !== s.index) {
       $("segment").innerHTML = s.segment.html;
@@ -87,20 +96,20 @@
     }
     $("progress").style.width = Math.round(s.progress * 100) + "%";
     body.classList.toggle("over", !!s.over);
-    text("in-segment", s.in_segment ? s.in_segment + " in this segment" : "");
-    text("left", s.left ? (s.over ? s.left.replace("-", "") + " over its time" : s.left + " left") : "");
+    text("in-segment", s.in_segment ? say(W.in_segment, {time: s.in_segment}) : "");
+    text("left", s.left ? (s.over ? say(W.over, {time: s.left.replace("-", "")}) : say(W.left, {time: s.left})) : "");
     text("note", s.note);
-    text("toggle", s.status === "running" ? "Pause" : s.status === "paused" ? "Resume" : "Start");
+    text("toggle", word("toggle", s.status === "running" ? "pause" : s.status === "paused" ? "resume" : "start"));
     timer(s.timer);
     cuts(s);
     var n = s.next;
     show("next-panel", !!n);
     if (n) {
       text("next-title", n.title);
-      text("next-when", "planned " + n.at + " · " + n.minutes + " min");
-      text("next-say", n.say ? "“" + n.say + "”" : "");
+      text("next-when", say(W.next_when, {time: n.at, n: n.minutes}));
+      text("next-say", n.say ? say(W.quoted, {text: n.say}) : "");
     }
-    text("written", s.written || (s.debrief ? "The debrief file goes to " + s.debrief + " when the session ends." : ""));
+    text("written", s.written || (s.debrief ? say(W.debrief_goes, {path: s.debrief}) : ""));
   }
 
   function timer(t) {
@@ -110,7 +119,7 @@
     text("timer-phase", t.phase);
     text("timer-left", t.left);
     text("timer-next", t.next || "");
-    var call = t.call ? "Call “" + t.call + "”" : "";
+    var call = t.call ? say(W.call, {call: t.call}) : "";
     show("call", !!call);
     text("call", call);
     if (call && call !== lastCall) { beep(); }
@@ -136,28 +145,27 @@
         title.textContent = c.title;
         var saves = document.createElement("span");
         saves.className = "saves";
-        saves.textContent = "saves " + c.saves + " min";
+        saves.textContent = say(W.saves, {n: c.saves});
         var when = document.createElement("span");
         when.className = "when";
-        when.textContent = (c.used ? "used · " : c.open ? "decide by " + c.decide + " · " : "too late · ") + c.segment;
+        when.textContent = c.used ? say(W.used, {segment: c.segment}) :
+          c.open ? say(W.decide_by, {time: c.decide, segment: c.segment}) : say(W.too_late, {segment: c.segment});
         li.appendChild(label); li.appendChild(title); li.appendChild(saves); li.appendChild(when);
         list.appendChild(li);
       });
     }
     if (!s.cuts.length) {
-      text("cuts-heading", "Recovery plan");
-      text("cuts-summary", "This session has no cuts.");
+      text("cuts-heading", W.recovery_plan);
+      text("cuts-summary", W.no_cuts);
     } else if (s.tone === "behind") {
-      text("cuts-heading", "Behind: cuts still available");
-      text("cuts-summary", s.offered.length ? s.offered.map(function (c) { return c.label; }).join(", ") +
-           " would save " + s.offered_minutes + " min. Press a cut's number to mark it as used."
-           : "No cut is left to decide: shorten the discussion or the floor.");
+      text("cuts-heading", W.behind_heading);
+      text("cuts-summary", s.offered.length ? say(W.would_save, {
+        cuts: s.offered.map(function (c) { return c.label; }).join(", "), n: s.offered_minutes}) : W.none_left);
     } else {
-      text("cuts-heading", "Recovery plan");
-      text("cuts-summary", s.status === "waiting" ? "Cuts are offered here when the session runs behind." :
-           "On plan: no cut needed. Press a cut's number to mark it as used.");
+      text("cuts-heading", W.recovery_plan);
+      text("cuts-summary", s.status === "waiting" ? W.offered_later : W.on_plan);
     }
-    text("after-cuts", s.after_cuts ? "With the cuts you marked: " + s.after_cuts : "");
+    text("after-cuts", s.after_cuts ? say(W.after_cuts, {delay: s.after_cuts}) : "");
   }
 
   var audio = null;
@@ -196,7 +204,7 @@
       else if (k === "t" || k === "T") { act("pair"); }
       else if (k === "e" || k === "E") {
         if (Date.now() - endArmed < 3000) { endArmed = 0; act("end"); text("written", ""); }
-        else { endArmed = Date.now(); text("written", "Press E again to end the session."); }
+        else { endArmed = Date.now(); text("written", W.press_again || ""); }
       }
       else if (/^[1-9]$/.test(k)) { act("cut", parseInt(k, 10)); }
       else { return; }
@@ -206,7 +214,7 @@
     for (var b = 0; b < buttons.length; b++) {
       buttons[b].addEventListener("click", function (e) {
         var action = e.currentTarget.getAttribute("data-action");
-        if (action === "end" && !window.confirm("End the session and write the debrief file?")) { return; }
+        if (action === "end" && !window.confirm(W.confirm_end || "")) { return; }
         act(action);
         e.currentTarget.blur();
       });

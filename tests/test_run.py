@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import html
 import http.client
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -392,6 +394,70 @@ def test_the_server_survives_half_open_connections(served):
     finally:
         for sock in idle:
             sock.close()
+
+
+def visible(page: str) -> str:
+    """A page's or a screen's text as the room reads it: no tags, no links."""
+    text = re.sub(r"<[^>]+>", " ", page)
+    return " ".join(re.sub(r"https?://\S+", " ", html.unescape(text)).split())
+
+
+def test_a_german_course_projects_german_words_and_no_english_ones(tmp_path):
+    from kit import i18n
+    from test_i18n import DELIVERY, english_labels, found, kit_files, words as printed
+
+    root = write_kit(tmp_path / "kit", kit_files(("de",)), defaults=False)  # content in no language
+    (root / "cohort.yaml").write_text(DELIVERY, encoding="utf-8")
+    planned = load_plan(root, "1", delivery_path=root / "cohort.yaml")
+    de = i18n.translator("de")
+    run, clock = fresh(planned)
+    seen: list[str] = []   # everything the room can read, in order
+    with RunServer(run, port=0) as server:
+        def screen() -> dict:
+            status, _, body = request(server, "GET", "/state/projector")
+            assert status == 200
+            state = json.loads(body)
+            seen.extend([visible(state["html"]), state["session"]])
+            if state["timer"]:
+                seen.append(state["timer"]["phase"])
+            return state
+
+        status, _, body = request(server, "GET", "/projector")
+        page = body.decode()
+        assert status == 200 and '<html lang="de">' in page
+        words = json.loads(html.unescape(re.search(r'<meta name="kit-run-words" content="([^"]*)"', page).group(1)))
+        # what run.js writes on the room's screen: the pair timer's phases, in German
+        assert words["room"]["b"] == de.gettext("Turn 2: swap roles") == "Runde 2: Rollen tauschen"
+        assert words["room"]["setup"] == "Suchen Sie sich eine Partnerin oder einen Partner"
+        assert words["paused_phase"] == "%(phase)s (pausiert)" and words["call"] == "„%(call)s“ ansagen"
+        seen.append(visible(page))
+        seen.extend(printed(str(v)) for group in words.values()  # as printed: placeholders filled in
+                    for v in (group.values() if isinstance(group, dict) else [group]))
+
+        welcome = screen()
+        assert "Vor der heutigen Sitzung" in welcome["html"] and "Wir beginnen gleich." in welcome["html"]
+        assert "Sitzung 1" in welcome["html"] and "(12 Min.)" in welcome["html"]
+        run.act("start")
+        assert "Frage 1 auf Ihrem Arbeitsblatt" in screen()["html"]
+        clock.advance(minutes=10)
+        run.act("next")  # the pair flip: set-up, A, B (after the swap), the debrief
+        timer = planned.segments[1].timer
+        assert timer is not None
+        phases = []
+        for phase in timer.phases:
+            clock.at = START + dt.timedelta(minutes=10, seconds=timer.offset + phase.start + 1)
+            phases.append(screen()["timer"]["phase"])
+        assert phases == ["Einführung", "A erklärt", "B erklärt", "Nachbesprechung"]
+        presenter = run.presenter_state()
+        assert presenter["timer"]["call"] in ("", "Wechsel", "Nachbesprechung")
+        assert presenter["segment"]["kind_word"] == "Partnerarbeit"
+        run.act("end")
+        assert "Vielen Dank!" in screen()["html"]
+        status, _, body = request(server, "GET", "/presenter")
+        assert status == 200 and "Sitzungsuhr" in body.decode() and "Aufholplan" in body.decode()
+    room = " · ".join(seen)
+    english = [label for label in english_labels("de") if found(label, room)]
+    assert english == [], f"English labels on the German projector: {english}"
 
 
 def test_kit_run_prints_its_pages_and_writes_the_debrief_on_ctrl_c(kit_root, tmp_path):

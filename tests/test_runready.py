@@ -208,9 +208,9 @@ def test_the_run_sheet_says_what_can_still_be_recovered_at_each_boundary(built):
     assert re.search(r"4 0:45–1:00 wrap wrap-up 15 4 min: c3 ", sheet)
     assert "cut-one" not in sheet  # the cuts are named in the recovery plan, not in the cues
     text = guide_text(built)
-    assert "recovery plan · from the midpoint (0:30) the cuts recover 7 min" in text
+    assert "recovery plan · from the plan's midpoint (0:30) the cuts recover 7 min" in text
     plan = text[text.index("recovery plan"):]
-    assert "c1 cut-one drop the drawing saves 5 min 0:25 (before the midpoint) drawing" in plan
+    assert "c1 cut-one drop the drawing saves 5 min 0:25 (before the plan's midpoint) drawing" in plan
     assert "c2 cut-two shorten the debrief saves 3 min 0:42 flip" in plan
     assert "c3 cut-three skip the second prompt saves 4 min 0:50 wrap" in plan
 
