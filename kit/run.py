@@ -351,24 +351,15 @@ def _make_plan(root: Path, kit: m.Kit, course: m.Course, session: m.Session, del
 def load_plan(root: Path, session_ref: str, course: str | None = None, delivery_path: Path | None = None) -> Plan:
     """The plan of one session of a kit; errors in other sessions do not stop it. KitError."""
     from kit.delivery import load_delivery
-    from kit.edit import find_module
-    from kit.loader import load_kit
+    from kit.edit import load_session
 
     delivery = None
     if delivery_path is not None:
         read = Problems()
         delivery = load_delivery(Path(delivery_path), read)
         read.raise_if_errors()
-    ref = find_module(root, session_ref, course)
-    loaded = load_kit(ref.root, ref.course)
-    problems = loaded.problems
-    found = loaded.kit.course(ref.course)
-    blocking = [p for p in problems.errors if p.path == problems.rel(ref.path)
-                or p.path == problems.rel(ref.root / "content" / ref.course / "course.yaml")]
-    if blocking or found is None:
-        raise KitError(blocking or problems.errors)
-    session = next(s for s in found.sessions if s.number == ref.number)
-    return make_plan(Path(ref.root), loaded.kit, found, session, delivery,
+    one = load_session(root, session_ref, course)
+    return make_plan(Path(one.ref.root), one.kit, one.course, one.session, delivery,
                      Path(delivery_path) if delivery_path else None)
 
 
