@@ -37,18 +37,11 @@ def kit_warnings(loaded: Loaded, debriefs: list | None = None) -> list[Problem]:
 
 
 def read_debriefs(folder: Path, loaded: Loaded) -> list:
-    """The debriefs under `folder`, checked against the loaded kit; their errors join the
-    kit's problems (so that they stop a build as a module's would)."""
+    """The debriefs under `folder`, checked against the loaded kit; their problems join the
+    kit's (so that an error stops a build as a module's would)."""
     from kit.debrief import load_debriefs
 
-    found = Problems(Path(folder))
-    debriefs = load_debriefs(Path(folder), loaded.kit, found)
-    folder_name = Path(folder)
-    for problem in found.items:  # named as the user gave the folder
-        add = loaded.problems.error if problem.severity == "error" else loaded.problems.warning
-        add(folder_name / problem.path if problem.path != str(folder_name) else folder_name, problem.line,
-            problem.message)
-    return debriefs
+    return load_debriefs(Path(folder), loaded.kit, loaded.problems)
 
 
 def check_kit_dir(root: Path, course: str | None = None, org: Path | None = None,
