@@ -166,7 +166,7 @@ def load_debrief(path: Path, root: Path, kit: m.Kit, problems: Problems) -> Debr
         return None
     runs = _segment_runs(data.get("segments") or [], clean["segments"], clean["ended"],
                          lines.get("ended", 1), session, report)
-    cuts = _named(data, "cuts_used", clean["cuts_used"], _cut_names(session), "cut", session, report)
+    cuts = _named(data, "cuts_used", clean["cuts_used"], cut_names(session), "cut", session, report)
     stories = {title: title for title in _stories(session)}
     landed = _named(data, "landed", clean["landed"], stories, "anecdote or example", session, report)
     missed = _named(data, "did_not_land", clean["did_not_land"], stories, "anecdote or example", session, report)
@@ -183,7 +183,7 @@ def load_debrief(path: Path, root: Path, kit: m.Kit, problems: Problems) -> Debr
                    Feedback(max(fb["cards"], sum(ratings)), ratings, fb["worked"], fb["to_change"]))
 
 
-def _cut_names(session: m.Session) -> dict[str, str]:
+def cut_names(session: m.Session) -> dict[str, str]:
     """What a debrief may call a cut (its number in the recovery plan, 'C2', or its title)."""
     from kit.views import recovery_plan
 

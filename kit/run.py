@@ -511,8 +511,9 @@ def write_debrief(plan: Plan, target: DebriefTarget, started: dict[int, str], cu
                   ended: str | None) -> Written:
     """Fill the run's times and cuts into the debrief file (made from kit.debrief.prefill when
     absent), checked with load_debrief before it replaces the file."""
-    from kit.debrief import load_debrief, prefill
-    from kit.safefs import ordinary_mode, real_folder, temporary
+    from kit.debrief import cut_names, load_debrief, prefill
+    from kit.parse import MAX_MODULE_BYTES  # the bound load_debrief reads it with
+    from kit.safefs import ordinary_mode, read_bounded, real_folder, temporary
 
     path = target.path
     if not real_folder(path.parent, target.top):
@@ -523,14 +524,11 @@ def write_debrief(plan: Plan, target: DebriefTarget, started: dict[int, str], cu
         text = prefill(plan.course, plan.session, plan.start_clock, target.cohort, target.date, target.facilitator)
     else:
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
+            text = read_bounded(path, MAX_MODULE_BYTES).decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:  # safefs.Unsafe and TooLarge are OSErrors
             return Written(path, False, (f"{path}: cannot read it: {exc}",))
-    names = {}
-    for cut in plan.cuts:
-        names[cut.label] = names[cut.title] = cut.title
     try:
-        text = fill_debrief(text, plan.session, started, cuts, ended, names)
+        text = fill_debrief(text, plan.session, started, cuts, ended, cut_names(plan.session))
     except ValueError as exc:
         return Written(path, False, (f"{path}: {exc}; the file was left as it was",))
     path.parent.mkdir(parents=True, exist_ok=True)
