@@ -25,17 +25,16 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
-from xml.sax.saxutils import escape, quoteattr
 
 from kit import model as m
 from kit.debrief import OVERRUN_MARGIN, RATINGS, Debrief, course_debriefs, load_debriefs, segment_stats
 from kit.errors import KitError, Problem, Problems
 from kit.i18n import babel_locale, base, current, ngettext, using
 from kit.i18n import gettext as _
+from kit.timeline import xml_attr, xml_text
 
 # Characters XML 1.0 does not allow (a YAML string may hold them, written as escapes), and
 # those, with DEL and the C1 controls, that a page cannot show.
-_NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -344,16 +343,6 @@ INK = "#1a1a1a"
 GRID = "#c8c8c8"
 BAND = "#e4e4e4"     # behind a segment that overran in two or more deliveries
 NICE_STEPS = (1, 2, 5, 10, 15, 20, 30, 60, 120, 240, 480)
-
-
-def xml_text(text: str) -> str:
-    """`text` as XML character data: escaped, and without the characters XML cannot hold."""
-    return escape(_NOT_XML.sub("", text))
-
-
-def xml_attr(text: str) -> str:
-    """`text` as a quoted XML attribute value."""
-    return quoteattr(_NOT_XML.sub("", text))
 
 
 def _num(value: float) -> str:

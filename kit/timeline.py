@@ -12,6 +12,7 @@ piece of text in it is XML-escaped.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 from xml.sax.saxutils import escape, quoteattr
@@ -139,6 +140,21 @@ def _kind_id(kind: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in kind) or "none"
 
 
+# Characters XML 1.0 cannot hold (most control characters): an author's text that carries
+# one would make the whole SVG unreadable.
+_NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` as XML character data in an SVG: escaped, and without the characters XML cannot hold."""
+    return escape(_NOT_XML.sub("", text))
+
+
+def xml_attr(text: str) -> str:
+    """`text` as a quoted XML attribute value."""
+    return quoteattr(_NOT_XML.sub("", text))
+
+
 def _num(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
@@ -162,15 +178,15 @@ def timeline_svg(items: Sequence[Item], times: Sequence[str], title: str = "") -
     height = legend_top + LEGEND_SWATCH * 0.7 + 4
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="-12 0 {_num(WIDTH + 24)} {_num(height)}" '
-           f'font-family={quoteattr(FONT)} font-size="{_num(FONT_SIZE)}">']
+           f'font-family={xml_attr(FONT)} font-size="{_num(FONT_SIZE)}">']
     if title:
-        out.append(f"<title>{escape(title)}</title>")
+        out.append(f"<title>{xml_text(title)}</title>")
     out.append("<defs>" + "".join(_pattern(_kind_id(k), style(k)) for k in kinds if style(k).pattern != "solid")
                + "</defs>")
 
     for box in boxes:  # the segments
         out.append(_painted(box.x, BAR_TOP, box.width, BAR_HEIGHT, box.kind,
-                            f'class="seg" data-kind={quoteattr(box.kind)} data-number="{box.number}" '))
+                            f'class="seg" data-kind={xml_attr(box.kind)} data-number="{box.number}" '))
     for box in boxes[1:]:  # white seams between segments, drawn over the boxes
         out.append(f'<path d="M{_num(box.x)} {_num(BAR_TOP)}v{_num(BAR_HEIGHT)}" stroke="#fff" stroke-width="2.5"/>')
     out.append(f'<rect x="0" y="{_num(BAR_TOP)}" width="{_num(WIDTH)}" height="{_num(BAR_HEIGHT)}" '
@@ -192,7 +208,7 @@ def timeline_svg(items: Sequence[Item], times: Sequence[str], title: str = "") -
         out.append(f'<path d="M{_num(x)} {_num(bar_bottom)}V{_num(y - FONT_SIZE + 1)}" stroke="#1a1a1a" '
                    'stroke-width="0.8"/>')
         out.append(f'<text class="time" x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}" '
-                   f'fill="#1a1a1a">{escape(label)}</text>')
+                   f'fill="#1a1a1a">{xml_text(label)}</text>')
 
     x = 0.0
     for kind in kinds:  # the legend, in the current language (kit.i18n.using)
@@ -204,7 +220,7 @@ def timeline_svg(items: Sequence[Item], times: Sequence[str], title: str = "") -
         out.append(f'<rect x="{_num(x)}" y="{_num(legend_top)}" width="{_num(LEGEND_SWATCH)}" '
                    f'height="{_num(LEGEND_SWATCH * 0.7)}" fill="none" stroke="#1a1a1a" stroke-width="0.6"/>')
         out.append(f'<text class="legend" x="{_num(x + LEGEND_SWATCH + 5)}" '
-                   f'y="{_num(legend_top + LEGEND_SWATCH * 0.7 - 3)}" fill="#1a1a1a">{escape(st.label)}</text>')
+                   f'y="{_num(legend_top + LEGEND_SWATCH * 0.7 - 3)}" fill="#1a1a1a">{xml_text(st.label)}</text>')
         x += LEGEND_SWATCH + 16 + 0.58 * FONT_SIZE * len(st.label)
     out.append("</svg>")
     return "".join(out)
