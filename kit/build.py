@@ -203,27 +203,24 @@ class Planner:
         return {s.index: s.took() for s in segment_stats(session, mine) if s.actual} if mine else {}
 
     def worksheet_session(self, course: m.Course, session: m.Session) -> Document:
-        course = self.localised(course)
-        with i18n.using(course.language):
-            ws = worksheet_view(session, self.dates(course)[session.number])
-            html = render_template(self.env_for(course), "worksheet-session.html", ws=ws,
-                                   course_title=course.title, language=course.language)
         # "W3-2": a participant's page number never reads like the guide's own 3-2
-        return Document(f"{course.slug}/sessions/{session.stem}-worksheet.pdf", html,
-                        self.base_url(course), f"W{session.number}-")
+        return self._worksheet(course, session, worksheet_view, "worksheet", f"W{session.number}-")
 
     def answer_key(self, course: m.Course, session: m.Session) -> Document:
         """The session's worksheet, page for page, with the answers filled in: the last
         pages of the session's guide (never a participant's document)."""
         from kit.views import answer_key_view
 
+        return self._worksheet(course, session, answer_key_view, "answer-key", f"K{session.number}-")
+
+    def _worksheet(self, course: m.Course, session: m.Session, view, name: str, label: str) -> Document:
+        """worksheet-session.html with `view` (the participants' or the answer key's)."""
         course = self.localised(course)
         with i18n.using(course.language):
-            ws = answer_key_view(session, self.dates(course)[session.number])
+            ws = view(session, self.dates(course)[session.number])
             html = render_template(self.env_for(course), "worksheet-session.html", ws=ws,
                                    course_title=course.title, language=course.language)
-        return Document(f"{course.slug}/sessions/{session.stem}-answer-key.pdf", html,
-                        self.base_url(course), f"K{session.number}-")
+        return Document(f"{course.slug}/sessions/{session.stem}-{name}.pdf", html, self.base_url(course), label)
 
     def guide_intro(self, course: m.Course) -> Document:
         """The introduction and the course at a glance, numbered 0-1, 0-2 ..."""
