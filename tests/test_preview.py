@@ -7,7 +7,6 @@ import json
 import os
 import re
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from browser import chromium, needs_chromium
 from conftest import COURSE_YAML, FACILITATOR_ONLY, MODULE, PARTICIPANT, module, write_kit
 from kit.build import BuildOptions, Planner
 from kit.cli import main
@@ -365,17 +365,6 @@ def test_kit_preview_prints_its_url_and_stops_on_ctrl_c(make_kit):
 
 
 # --- end to end in headless Chromium ----------------------------------------------------------
-
-CHROMIUM = shutil.which("chromium")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
-
-
-def chromium(user_dir: Path, *args: str) -> list[str]:
-    return [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--user-data-dir={user_dir}", *args]
-
 
 def dump_dom(url: str, user_dir: Path) -> str:
     done = subprocess.run(chromium(user_dir, "--dump-dom", url), capture_output=True, text=True,

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import select
-import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from browser import chromium, needs_chromium
 from conftest import FACILITATOR_ONLY, PARTICIPANT, write_kit
 from kit import model as m
 from kit import views
@@ -498,9 +498,6 @@ def test_kit_run_prints_its_pages_and_writes_the_debrief_on_ctrl_c(kit_root, tmp
 
 # --- end to end in headless Chromium ---------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
 
 
 class Browser:
@@ -517,11 +514,9 @@ class Browser:
 
         to_chrome_r, self._to_chrome = map(high, os.pipe())
         self._from_chrome, from_chrome_w = map(high, os.pipe())
-        args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-                "--disable-backgrounding-occluded-windows", f"--window-size={width},{height}",
-                f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"]
+        args = chromium(profile, "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                        "--disable-backgrounding-occluded-windows", f"--window-size={width},{height}",
+                        "--remote-debugging-pipe", "about:blank")
         script = ("import os, sys; os.dup2(int(sys.argv[1]), 3); os.dup2(int(sys.argv[2]), 4); "
                   "os.execvp(sys.argv[3], sys.argv[3:])")
         self.proc = subprocess.Popen([sys.executable, "-c", script, str(to_chrome_r), str(from_chrome_w), *args],
