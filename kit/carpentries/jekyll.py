@@ -36,8 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kit.errors import Problems
-from kit.parse import MAX_MODULE_BYTES, TextProblem, decode
-from kit.safefs import TooLarge, Unsafe, inside, read_bounded
+from kit.safefs import inside
 from kit.yamlload import YamlProblem, load_yaml
 
 MAX_EPISODES = 300
@@ -164,22 +163,11 @@ def _rel(path: Path, lesson: Path) -> str:
 
 
 def _read_text(path: Path, lesson: Path, problems: Problems) -> str | None:
-    """The text of a file inside the lesson, or None (and a problem) when it cannot be read."""
-    rel = _rel(path, lesson)
-    if not inside(path, lesson):
-        problems.error(rel, 1, "the file links to a place outside the lesson; it is not read")
-        return None
-    try:
-        return decode(read_bounded(path.resolve(), MAX_MODULE_BYTES, lesson))
-    except TooLarge:
-        problems.error(rel, 1, f"the file is larger than {MAX_MODULE_BYTES // 2**20} MiB; it is not read")
-    except Unsafe:
-        problems.error(rel, 1, "not a regular file; it is not read")
-    except TextProblem as problem:
-        problems.error(rel, problem.line, problem.message)
-    except OSError as exc:
-        problems.error(rel, 1, f"cannot read the file: {exc.strerror or exc}")
-    return None
+    """The text of a file inside the lesson, or None (and a problem) when it cannot be read:
+    the importer's one bounded reader, kit.carpentries.workbench.read_lesson_text."""
+    from kit.carpentries.workbench import read_lesson_text
+
+    return read_lesson_text(lesson, _rel(path, lesson), problems)
 
 
 def _read_config(lesson: Path, problems: Problems) -> dict:
