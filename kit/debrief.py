@@ -323,6 +323,12 @@ def load_debriefs(folder: Path, kit: m.Kit, problems: Problems) -> list[Debrief]
     return found
 
 
+def ran_over_in_most(planned: int, actual: tuple[int, ...]) -> bool:
+    """Whether a segment took longer than `planned` in more than half of the deliveries that
+    timed it (`actual`, one figure per delivery)."""
+    return sum(1 for a in actual if a > planned) * 2 > len(actual)
+
+
 @dataclass(frozen=True)
 class SegmentStats:
     """What one segment took across deliveries."""
@@ -346,9 +352,9 @@ class SegmentStats:
         if not self.actual:
             return ""
         over = tuple(a for a in self.actual if a > self.planned)
-        shown = over if len(over) * 2 > len(self.actual) else self.actual
+        shown = over if ran_over_in_most(self.planned, self.actual) else self.actual
         typical = round(statistics.median(shown))
-        count = len(shown) if shown is over else len(self.actual)
+        count = len(shown)
         from kit.i18n import ngettext
 
         return ngettext("planned %(planned)s · took %(took)s in %(count)s of %(num)s cohort",

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Sequence
 
 from kit import model as m
-from kit.debrief import OVERRUN_MARGIN, RATINGS, Debrief, course_debriefs, load_debriefs, segment_stats
+from kit.debrief import (OVERRUN_MARGIN, RATINGS, Debrief, course_debriefs, load_debriefs, ran_over_in_most,
+                          segment_stats)
 from kit.errors import KitError, Problem, Problems
 from kit.i18n import babel_locale, base, current, ngettext, using
 from kit.i18n import gettext as _
@@ -79,7 +80,7 @@ class Row:
     @property
     def over_in_most(self) -> bool:
         """Took longer than planned in more than half the deliveries that timed it."""
-        return sum(1 for a in self.actual if a > self.planned) * 2 > len(self.actual)
+        return ran_over_in_most(self.planned, self.actual)
 
     # as printed
     @property
