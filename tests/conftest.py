@@ -1,6 +1,8 @@
 """Shared fixtures: `make_kit(tmp_path, files={...})` writes a small kit to disk."""
 from __future__ import annotations
 
+import os
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -170,12 +172,63 @@ def tiny_kit(root: Path, files: dict[str, str | bytes] | None = None) -> Path:
     return write_kit(root, {"content/fixture/01-fixture.md": TINY_MODULE, **(files or {})})
 
 
-@pytest.fixture(scope="session")
-def fixture_build(tmp_path_factory):
-    """The fixture kit (every block kind) built once per test process, one worker:
-    (kit root, output folder, BuildResult). Shared: read it, never change it."""
-    from kit.build import BuildOptions, build
+class SharedBuilds:
+    """Builds of fixture kits, each made once per test run and shared by every test and every
+    xdist worker that asks for the same kit with the same options (a file lock makes the
+    others wait for the first). What they return is shared: read it, never change it.
 
-    root = write_kit(tmp_path_factory.mktemp("shared-kit"))
-    out = tmp_path_factory.mktemp("shared-build")
-    return root, out, build(root, BuildOptions(out=out, jobs=1))
+    `get(files, defaults=True, **options)` writes the kit as `write_kit(root, files, defaults=...)`
+    and builds it with `BuildOptions(out=..., jobs=1, **options)`; `org`, `delivery` and
+    `debriefs` are paths inside the kit. Returns (kit root, output folder, BuildResult).
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.memo: dict[str, tuple] = {}
+
+    def get(self, files: dict | None = None, defaults: bool = True, **options):
+        import fcntl
+        import hashlib
+        import pickle
+
+        from kit.build import BuildOptions, build
+
+        digest = hashlib.sha256(repr((sorted((files or {}).items()), defaults,
+                                      sorted(options.items()))).encode()).hexdigest()[:16]
+        if digest in self.memo:
+            return self.memo[digest]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        place = self.folder / digest
+        with open(self.folder / f"{digest}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (place / "result.pickle").exists():
+                work = self.folder / f"{digest}.{os.getpid()}.tmp"
+                shutil.rmtree(work, ignore_errors=True)
+                root = write_kit(work / "kit", files, defaults=defaults)
+                paths = {k: root / v for k, v in options.items() if k in ("org", "delivery", "debriefs")}
+                result = build(root, BuildOptions(out=work / "out", **{"jobs": 1, **options, **paths}))
+                (work / "result.pickle").write_bytes(pickle.dumps((work, result)))
+                os.replace(work, place)
+        # The result's paths name the folder it was built in; they are moved, not changed.
+        work, result = pickle.loads((place / "result.pickle").read_bytes())
+        result.written[:] = [place / p.relative_to(work) for p in result.written]
+        self.memo[digest] = (place / "kit", place / "out", result)
+        return self.memo[digest]
+
+
+def _shared_folder(tmp_path_factory) -> Path:
+    """A folder every xdist worker of this run sees (the workers' base folders share a parent)."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared-builds"
+
+
+@pytest.fixture(scope="session")
+def shared_builds(tmp_path_factory) -> SharedBuilds:
+    return SharedBuilds(_shared_folder(tmp_path_factory))
+
+
+@pytest.fixture(scope="session")
+def fixture_build(shared_builds):
+    """The fixture kit (every block kind) built once per test run, one worker:
+    (kit root, output folder, BuildResult). Shared: read it, never change it."""
+    return shared_builds.get()

@@ -10,8 +10,17 @@ def norm(text: str) -> str:
     return " ".join(text.split())
 
 
+# Text already read, by file: (path, inode, size, modification time) -> each page's text.
+# Tests read the same built PDF many times, and pypdf's extraction is slow.
+_READ: dict[tuple, list[str]] = {}
+
+
 def pages_text(path: Path) -> list[str]:
-    return [norm(page.extract_text() or "") for page in PdfReader(str(path)).pages]
+    stat = Path(path).stat()
+    key = (str(Path(path).resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if key not in _READ:
+        _READ[key] = [norm(page.extract_text() or "") for page in PdfReader(str(path)).pages]
+    return list(_READ[key])
 
 
 def all_text(path: Path) -> str:
