@@ -4,7 +4,6 @@ from __future__ import annotations
 import html
 import http.client
 import json
-import os
 import re
 import select
 import signal
@@ -17,13 +16,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from browser import chromium, needs_chromium
+from browser import Browser, needs_chromium
 from conftest import COURSE_YAML, FACILITATOR_ONLY, MODULE, PARTICIPANT, module, write_kit
 from kit.build import BuildOptions, Planner
 from kit.cli import main
 from kit.errors import KitError, Problem
 from kit.loader import load_kit
-from kit.preview import PreviewServer, split_document
+from kit.preview import LocalServer, PreviewServer, split_document
 
 SECOND = module("title: Second Session\nminutes: 10",
                 "PART-NOTHING\n\n## Only segment {minutes=10 kind=discussion}\n\nFAC-SECOND-TALK.\n")
@@ -70,6 +69,21 @@ def wait_for_new_generation(server, since: int) -> int:
         state = json.loads(get(server, f"/__reload?since={since}&instance={instance}")[1])
         return state["generation"] if state["generation"] != since else None
     return eventually(moved, "the watcher to see the change")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def quick_servers():
+    """Two waits of a PreviewServer, shortened for the tests (the product's code is not
+    changed): `stop()` waits for the HTTP loop to look up, every 0.2 s (here 0.01 s), and
+    `start()` waits for the watcher's first empty answer, which comes after its `rust_timeout`
+    of 200 ms (here 20 ms; it still says the watches are in place)."""
+    import watchfiles
+
+    serve, watch = LocalServer.serve_forever, watchfiles.watch
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LocalServer, "serve_forever", lambda self, poll_interval=0.5: serve(self, 0.01))
+        patch.setattr(watchfiles, "watch", lambda *paths, **options: watch(*paths, **{**options, "rust_timeout": 20}))
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -366,23 +380,33 @@ def test_kit_preview_prints_its_url_and_stops_on_ctrl_c(make_kit):
 
 # --- end to end in headless Chromium ----------------------------------------------------------
 
-def dump_dom(url: str, user_dir: Path) -> str:
-    done = subprocess.run(chromium(user_dir, "--dump-dom", url), capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """One headless Chromium for the file's browser tests; each test opens its own tabs."""
+    running = Browser(tmp_path_factory.mktemp("chromium") / "profile")
+    yield running
+    running.close()
+
+
+def dump_dom(browser: Browser, url: str) -> str:
+    """The page's DOM once it has loaded, as `chromium --dump-dom` prints it."""
+    tab = browser.load(url)
+    try:
+        return browser.dom(tab)
+    finally:
+        browser.close_tab(tab)
 
 
 @needs_chromium
-def test_chromium_shows_the_session_guide_and_a_worksheet_without_facilitator_material(server, tmp_path):
-    dom = dump_dom(server.url + GUIDE.lstrip("/"), tmp_path / "profile")
+def test_chromium_shows_the_session_guide_and_a_worksheet_without_facilitator_material(server, browser):
+    dom = dump_dom(browser, server.url + GUIDE.lstrip("/"))
     assert "Fixture Session" in dom and "FAC-ANECDOTE-TITLE" in dom
-    dom = dump_dom(server.url + SHEET.lstrip("/"), tmp_path / "profile")
+    dom = dump_dom(browser, server.url + SHEET.lstrip("/"))
     assert "PART-PROMPT-TEXT" in dom and "FAC-" not in dom
 
 
 @needs_chromium
-def test_chromium_reloads_the_page_when_the_module_changes(make_kit, tmp_path):
+def test_chromium_reloads_the_page_when_the_module_changes(make_kit, browser):
     """A real browser keeps the page open; after an edit its script reloads the page.
 
     The server's request log shows what the browser does: it loads the page, long-polls
@@ -405,8 +429,8 @@ def test_chromium_reloads_the_page_when_the_module_changes(make_kit, tmp_path):
 
     with PreviewServer(root, port=0, log=log) as server:
         first = reload_state(server)["generation"]
-        browser = subprocess.Popen(chromium(tmp_path / "profile", server.url + GUIDE.lstrip("/")),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        url = server.url + GUIDE.lstrip("/")
+        tab = browser.open(url)
         try:
             wait_for(lambda r: f"GET /__reload?since={first}&" in " ".join(r), "the page's first poll")
             loads = sum(line == f"GET {GUIDE}" for line in requests)
@@ -416,9 +440,8 @@ def test_chromium_reloads_the_page_when_the_module_changes(make_kit, tmp_path):
             wait_for(lambda r: any(line.startswith("GET /__reload?since=") and f"since={first}&" not in line
                                    for line in r), "the reloaded page's poll")
         finally:
-            os.killpg(browser.pid, signal.SIGTERM)
-            browser.wait(timeout=30)
+            browser.close_tab(tab)
         # What the browser was given on reload: the new title.
         assert "Reloaded Session" in get(server, GUIDE)[1]
-        dom = dump_dom(server.url + GUIDE.lstrip("/"), tmp_path / "profile")
+        dom = dump_dom(browser, url)
         assert "Reloaded Session" in dom and "Fixture Session" not in dom

@@ -2,31 +2,28 @@
 layer's refusals, and both pages end to end in headless Chromium."""
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import html
 import http.client
 import json
 import os
 import re
-import select
 import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from browser import chromium, needs_chromium
+from browser import Browser, needs_chromium, wait_for
 from conftest import FACILITATOR_ONLY, PARTICIPANT, write_kit
 from kit import model as m
 from kit import views
 from kit.debrief import load_debrief
 from kit.errors import Problems
-from kit.run import (DebriefTarget, Run, RunServer, debrief_target, fill_debrief, load_plan, pair_phases,
+from kit.run import (DebriefTarget, LocalServer, Run, RunServer, debrief_target, fill_debrief, load_plan, pair_phases,
                      write_debrief)
 
 START = dt.datetime(2027, 1, 13, 12, 30, 0)
@@ -282,6 +279,14 @@ def test_fill_debrief_refuses_a_layout_it_cannot_edit(plan):
 
 # --- HTTP -------------------------------------------------------------------------------------------
 
+@pytest.fixture(autouse=True)
+def quick_stop(monkeypatch):
+    """`RunServer.stop()` waits for the server's loop to look up, which it does every 0.2 s;
+    here it looks every 0.01 s, so that a test's server stops at once."""
+    serve = LocalServer.serve_forever
+    monkeypatch.setattr(LocalServer, "serve_forever", lambda self, poll_interval=0.5: serve(self, 0.01))
+
+
 @pytest.fixture
 def served(plan):
     run, clock = fresh(plan)
@@ -383,7 +388,15 @@ def test_the_presenter_state_needs_the_token_and_other_hosts_get_nothing(served)
         assert request(server, "GET", path, host="evil.example")[:3:2] == (421, b"")
 
 
-def test_the_server_survives_half_open_connections(served):
+@pytest.fixture
+def deep_backlog(monkeypatch):
+    """The kernel holds at most `request_queue_size` (5) connections the server has not yet
+    accepted; a client's connection past that waits a second for its retry. With a deeper
+    queue the test's 30 connections open at once; the server must still answer beside them."""
+    monkeypatch.setattr(LocalServer, "request_queue_size", 64)
+
+
+def test_the_server_survives_half_open_connections(deep_backlog, served):  # in this order: the backlog first
     server, run, _ = served
     idle = [socket.create_connection(("127.0.0.1", port_of(server))) for _ in range(30)]
     for sock in idle[:10]:
@@ -498,105 +511,9 @@ def test_kit_run_prints_its_pages_and_writes_the_debrief_on_ctrl_c(kit_root, tmp
 
 # --- end to end in headless Chromium ---------------------------------------------------------------
 
-
-
-class Browser:
-    """Headless Chromium driven over the DevTools protocol on a pipe (no websocket, no
-    extra package): JSON messages separated by NUL bytes on file descriptors 3 and 4."""
-
-    def __init__(self, profile: Path, width: int = 1280, height: int = 800):
-        import fcntl
-
-        def high(fd: int) -> int:  # above 4, so that moving them to 3 and 4 cannot overwrite one
-            moved = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
-            os.close(fd)
-            return moved
-
-        to_chrome_r, self._to_chrome = map(high, os.pipe())
-        self._from_chrome, from_chrome_w = map(high, os.pipe())
-        args = chromium(profile, "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-                        "--disable-backgrounding-occluded-windows", f"--window-size={width},{height}",
-                        "--remote-debugging-pipe", "about:blank")
-        script = ("import os, sys; os.dup2(int(sys.argv[1]), 3); os.dup2(int(sys.argv[2]), 4); "
-                  "os.execvp(sys.argv[3], sys.argv[3:])")
-        self.proc = subprocess.Popen([sys.executable, "-c", script, str(to_chrome_r), str(from_chrome_w), *args],
-                                     pass_fds=(to_chrome_r, from_chrome_w),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        os.close(to_chrome_r)
-        os.close(from_chrome_w)
-        self._buffer = b""
-        self._id = 0
-        self.size = (width, height)
-
-    def send(self, method: str, params: dict | None = None, session: str | None = None) -> dict:
-        self._id += 1
-        message = {"id": self._id, "method": method, "params": params or {}}
-        if session:
-            message["sessionId"] = session
-        os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + PATIENCE
-        while True:
-            while b"\0" not in self._buffer:
-                left = deadline - time.monotonic()
-                ready, _, _ = select.select([self._from_chrome], [], [], max(left, 0))
-                assert ready, f"Chromium did not answer {method}"
-                chunk = os.read(self._from_chrome, 1 << 20)
-                assert chunk, "Chromium closed the pipe"
-                self._buffer += chunk
-            raw, self._buffer = self._buffer.split(b"\0", 1)
-            answer = json.loads(raw)
-            if answer.get("id") == self._id:
-                assert "error" not in answer, answer
-                return answer.get("result", {})
-
-    def open(self, url: str) -> str:
-        target = self.send("Target.createTarget", {"url": url})["targetId"]
-        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        self.send("Emulation.setDeviceMetricsOverride", {"width": self.size[0], "height": self.size[1],
-                                                         "deviceScaleFactor": 1, "mobile": False}, session)
-        return session
-
-    def evaluate(self, session: str, expression: str):
-        return self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True},
-                         session).get("result", {}).get("value")
-
-    def key(self, session: str, key: str) -> None:
-        codes = {"ArrowRight": 39, "ArrowLeft": 37}
-        self.send("Page.bringToFront", {}, session)
-        for kind in ("keyDown", "keyUp"):
-            code = codes[key] if key in codes else ord(key.upper())
-            params = {"type": kind, "key": key, "windowsVirtualKeyCode": code}
-            if kind == "keyDown" and len(key) == 1:
-                params["text"] = key
-            self.send("Input.dispatchKeyEvent", params, session)
-
-    def screenshot(self, session: str, path: Path) -> None:
-        self.send("Page.bringToFront", {}, session)  # a tab in the background is not painted
-        data = self.send("Page.captureScreenshot", {"format": "png"}, session)["data"]
-        path.write_bytes(base64.b64decode(data))
-
-    def close(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=30)
-        finally:
-            os.close(self._to_chrome)
-            os.close(self._from_chrome)
-
-
-def wait_for(check, what: str):
-    deadline = time.monotonic() + PATIENCE
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.1)
-
-
 @needs_chromium
-def test_chromium_presenter_drives_and_projector_follows(plan, tmp_path):
+def test_chromium_presenter_drives_and_projector_follows(plan, tmp_path, monkeypatch):
+    monkeypatch.setattr("kit.run.POLL_MS", 50)  # the pages ask for the state every 50 ms, not 500
     target = debrief_target(plan, tmp_path, START.date())
     run, clock = fresh(plan, target=target)
     shots = Path(SHOTS) if SHOTS else None
