@@ -7,15 +7,12 @@ from pypdf.generic import IndirectObject
 
 from kit.build import BuildOptions, build
 
-from conftest import MODULE, write_kit
+from conftest import TWO_SESSIONS
 
 
 @pytest.fixture(scope="module")
-def guide(tmp_path_factory):
-    root = write_kit(tmp_path_factory.mktemp("kit"), {
-        "content/fixture/02-second.md": MODULE.replace("title: Fixture Session", "title: Second Session")})
-    out = tmp_path_factory.mktemp("out")
-    build(root, BuildOptions(out=out, jobs=1))
+def guide(shared_builds):
+    _, out, _ = shared_builds.get(TWO_SESSIONS)  # two sessions, built once per run
     return out / "fixture/facilitator-guide.pdf"
 
 

@@ -18,12 +18,13 @@ LINTED = (MODULE.replace("https://example.org/video", "http://example.org/video"
 
 def test_help_explains_every_command():
     runner = CliRunner()
-    result = runner.invoke(main, ["--help"])
+    result = runner.invoke(main, ["--help"], prog_name="kit")
     assert result.exit_code == 0
     for command in ("build", "check"):
         assert command in result.output
-        sub = runner.invoke(main, [command, "--help"])
-        assert sub.exit_code == 0 and "Usage: main" not in sub.output.splitlines()[0] or True
+        sub = runner.invoke(main, [command, "--help"], prog_name="kit")
+        assert sub.exit_code == 0, sub.output
+        assert sub.output.splitlines()[0] == f"Usage: kit {command} [OPTIONS] [KIT_DIR]"
         assert "KIT_DIR" in sub.output
 
 
