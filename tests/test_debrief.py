@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -47,12 +48,9 @@ def debrief_text(cohort: str, recap_end: int, wrap: str, end: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    from kit.build import BuildOptions, build
-
-    root = write_kit(tmp_path_factory.mktemp("kit"))
-    out = tmp_path_factory.mktemp("out")
-    build(root, BuildOptions(out=out, jobs=1))
+def built(fixture_build):
+    """The fixture kit, built once per test run (shared: read only): (root, its sessions' PDFs)."""
+    root, out, _ = fixture_build
     return root, out / "fixture" / "sessions"
 
 
@@ -170,11 +168,14 @@ def test_check_with_debriefs_warns_at_the_segment_that_overran_in_two_deliveries
     assert "ran more than" not in plain.output
 
 
-def test_build_with_debriefs_prints_what_each_segment_took(tmp_path):
+def test_build_with_debriefs_prints_what_each_segment_took(tmp_path, fixture_build):
     root = write_kit(tmp_path / "kit")
     debriefs = tmp_path / "debriefs"
     write_debriefs(debriefs, [(15, "one"), (14, "two"), (13, "three"), (10, "four")])
     out = tmp_path / "out"
+    # Into a copy of the fixture's build (its cache too), as a second build into the same
+    # folder: the documents the debriefs change are rendered, the others taken from the cache.
+    shutil.copytree(fixture_build[1], out)
     result = CliRunner().invoke(main, ["build", str(root), "-o", str(out), "-j", "1", "--debriefs", str(debriefs)])
     assert result.exit_code == 0, result.output
     guide = norm(all_text(out / "fixture/sessions/01-fixture-guide.pdf"))

@@ -1,5 +1,6 @@
 """Deliveries: real dates and clock times for one cohort, without forking the content."""
 import datetime as dt
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -7,8 +8,9 @@ from kit.cli import main
 from kit.delivery import format_date, load_delivery
 from kit.errors import Problems
 
-from conftest import write_kit
+from conftest import tiny_kit, write_kit
 from pdftext import all_text
+from htmltext import printed_pdfs
 
 DELIVERY = """\
 cohort: Spring 2027 cohort
@@ -58,18 +60,28 @@ def test_wrong_weekday_is_reported(tmp_path):
     assert problems.items[0].format().endswith("d.yaml:3: first_date 2027-01-14 is a Thursday, not a Wednesday")
 
 
+def guide_words(root: Path, **options) -> str:
+    """The words of the whole facilitator guide a build of the kit would write (htmltext)."""
+    return printed_pdfs(root, **options)["fixture/facilitator-guide.pdf"]
+
+
 def test_build_with_delivery_prints_dates_and_clock_times(tmp_path):
-    root = write_kit(tmp_path / "kit")
+    # `kit build --delivery`, of a kit whose one session is the smallest: the dates in the PDFs
+    root = tiny_kit(tmp_path / "kit")
     (tmp_path / "d.yaml").write_text(DELIVERY)
     result = CliRunner().invoke(main, ["build", str(root), "-o", str(tmp_path / "out"), "-j", "1",
                                        "--delivery", str(tmp_path / "d.yaml")])
     assert result.exit_code == 0, result.output
     guide = all_text(tmp_path / "out/fixture/facilitator-guide.pdf")
-    assert "12:30–12:40 Recap recap 10" in guide
-    assert "12:40–12:55 Pair flip pair 15" in guide
+    assert "12:30–12:40 S discussion 10" in guide
     assert "Wednesday 13 January 2027" in guide and "Spring 2027 cohort" in guide
     sheets = all_text(tmp_path / "out/fixture/participant-worksheets.pdf").lower()
     assert "wednesday 13 january 2027" in sheets
+    # the fixture session's run of show, in clock times: the words of its guide
+    guide = guide_words(write_kit(tmp_path / "fixture"), delivery=tmp_path / "d.yaml")
+    assert "12:30–12:40 Recap recap 10" in guide
+    assert "12:40–12:55 Pair flip pair 15" in guide
+    assert "Wednesday 13 January 2027" in guide and "Spring 2027 cohort" in guide
 
 
 def test_build_with_bad_delivery_writes_nothing(tmp_path):

@@ -24,6 +24,7 @@ from kit.views import participant_view, worksheet_view
 
 from conftest import FACILITATOR_ONLY, MODULE, PARTICIPANT, module, write_kit
 from pdftext import all_text
+from htmltext import printed_pdfs
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -110,6 +111,11 @@ def poll_kit(root: Path, guide: bool = True, worksheet: bool = True, text: str =
     return write_kit(root, files)
 
 
+def guide_words(root: Path, **options) -> str:
+    """The words of the whole facilitator guide a build of the kit would write (htmltext)."""
+    return printed_pdfs(root, **options)["fixture/facilitator-guide.pdf"]
+
+
 def test_a_registered_kind_is_parsed_checked_exported_and_printed(poll, tmp_path):
     root = poll_kit(tmp_path / "kit")
     # parsed, with its fields typed
@@ -129,10 +135,11 @@ def test_a_registered_kind_is_parsed_checked_exported_and_printed(poll, tmp_path
     assert exported == {"kind": "poll", "title": "PART-POLL-TITLE", "text": "PART-POLL-TEXT which would you ship?",
                         "options": ["PART-OPTION-ONE", "PART-OPTION-TWO"],
                         "tally": "FAC-TALLY two thirds chose one", "src": f"content/fixture/01-fixture.md:{block.src.line}"}
-    # printed: whole in the guide, its participant fields only in the worksheet
+    # printed: whole in the guide (its words, from the HTML the build renders), its
+    # participant fields only in the worksheet (the built PDFs)
     out = tmp_path / "out"
     build(root, BuildOptions(out=out, jobs=1))
-    guide = all_text(out / "fixture/facilitator-guide.pdf")
+    guide = guide_words(root)
     for text in ("PART-POLL-TITLE", "PART-POLL-TEXT", "PART-OPTION-ONE", "PART-OPTION-TWO", "FAC-TALLY"):
         assert text in guide
     sheets = all_text(out / "fixture/participant-worksheets.pdf")

@@ -1,6 +1,6 @@
 """Organisation profiles (`--org`): validation, applying a profile, check and build."""
-import functools
 import re
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -19,7 +19,8 @@ from kit.paths import bundled_root
 from kit.views import worksheet_view
 
 from conftest import write_kit
-from pdftext import all_text, pages_text
+from pdftext import pages_text
+from htmltext import printed_pdfs
 
 HERE = Path(__file__).resolve().parent
 README = HERE.parent / "README.md"
@@ -309,28 +310,44 @@ def test_build_stops_on_a_bad_profile_before_writing(kit, tmp_path):
     assert not (tmp_path / "out/fixture").exists()
 
 
-# --- kit build --org: real PDFs -------------------------------------------------------------
+# --- kit build --org: real PDFs, and the words of the guide -----------------------------
+
+# The fixture kit with SECOND as session 2, and the same with the Globex profile (at the kit's root).
+BUILT_KIT = {"content/fixture/02-second.md": SECOND}
+BUILT_KIT_WITH_ORG = {**BUILT_KIT, "globex.yaml": PROFILE}
+
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = write_kit(tmp_path_factory.mktemp("kit"), {"content/fixture/02-second.md": SECOND})
-    profile = write(tmp_path_factory.mktemp("org") / "globex.yaml", PROFILE)
-    with_org = tmp_path_factory.mktemp("with-org")
-    plain = tmp_path_factory.mktemp("plain")
-    result = build(root, BuildOptions(out=with_org, org=profile, jobs=1))
+def built(shared_builds, tmp_path_factory):
+    """The kit built with the profile and without: (its PDFs with, without, the result with)."""
+    _, with_org, result = shared_builds.get(BUILT_KIT_WITH_ORG, org="globex.yaml")
+    # Without: a second build of the kit, into a copy of the first's folder (its cache too),
+    # as `kit build` again into the same folder: what the profile changes is rendered again,
+    # a document whose HTML is the same is taken from the cache.
+    root = write_kit(tmp_path_factory.mktemp("kit"), BUILT_KIT)
+    plain = tmp_path_factory.mktemp("plain") / "out"
+    shutil.copytree(with_org, plain)
     build(root, BuildOptions(out=plain, jobs=1))
     return with_org / "fixture", plain / "fixture", result
 
 
-@functools.lru_cache(maxsize=None)
-def text_of(path: Path) -> str:
-    """A PDF's text, read once (the whole guide is read by several tests)."""
-    return all_text(path)
+def guide_words(root: Path, **options) -> dict[str, str]:
+    """The words of each PDF a build of the kit would write, by its path in the course's
+    output folder (htmltext.printed_pdfs): for the tests of what the guide says, where the
+    pages' layout is not the point."""
+    return {key.split("/", 1)[1]: text for key, text in printed_pdfs(root, **options).items()}
 
 
-def test_guide_uses_the_organisations_examples(built):
-    with_org, _, _ = built
-    second = all_text(with_org / "sessions/02-second-guide.pdf")
+@pytest.fixture(scope="module")
+def guides(tmp_path_factory):
+    """The words of the guides of the kit that is built, with the profile and without."""
+    root = write_kit(tmp_path_factory.mktemp("kit"), BUILT_KIT_WITH_ORG)
+    return guide_words(root, org=root / "globex.yaml"), guide_words(root)
+
+
+def test_guide_uses_the_organisations_examples(guides):
+    with_org, _ = guides
+    second = with_org["sessions/02-second-guide.pdf"]
     assert "ORG-EXAMPLE-TITLE" in second and "ORG-EXAMPLE-TEXT the gadget learns." in second
     assert "GLOBEX GADGET" in second.upper()  # the box's label names the product
     assert "FAC-S2-BUNDLED" not in second
@@ -338,9 +355,10 @@ def test_guide_uses_the_organisations_examples(built):
     assert second.index("FAC-S2-BEFORE") < second.index("ORG-EXAMPLE-TEXT") < second.index("FAC-S2-AFTER")
 
 
-def test_guide_prints_a_bring_your_own_box_where_there_is_a_gap(built):
-    with_org, _, result = built
-    first = all_text(with_org / "sessions/01-fixture-guide.pdf").upper()
+def test_guide_prints_a_bring_your_own_box_where_there_is_a_gap(guides, built):
+    with_org, _ = guides
+    _, _, result = built
+    first = with_org["sessions/01-fixture-guide.pdf"].upper()
     assert "BRING YOUR OWN EXAMPLE: GLOBEX" in first
     assert "REPLACE THIS WITH AN EXAMPLE FROM ONE OF YOUR PRODUCTS: GLOBEX GADGET, GLOBEX GIZMO." in first
     # The course's example, printed as the model, with its own product's name.
@@ -348,17 +366,17 @@ def test_guide_prints_a_bring_your_own_box_where_there_is_a_gap(built):
     assert "FAC-EXAMPLE-TITLE" in first and "FAC-EXAMPLE-TEXT THE WIDGET LEARNS." in first
     assert "YOUR EXAMPLE" in first
     # The box appears in the whole guide once, and the build warns about the gap.
-    whole = text_of(with_org / "facilitator-guide.pdf").upper()
+    whole = with_org["facilitator-guide.pdf"].upper()
     assert whole.count("BRING YOUR OWN EXAMPLE: GLOBEX") == 1
     assert [w.path for w in result.warnings if "bring your own example" in w.message] == \
         ["content/fixture/01-fixture.md"]
 
 
-def test_guide_front_names_the_organisations_products(built):
-    with_org, plain, _ = built
-    front = text_of(with_org / "facilitator-guide.pdf")
+def test_guide_front_names_the_organisations_products(guides):
+    with_org, plain = guides
+    front = with_org["facilitator-guide.pdf"]
     assert "Globex: the products in the examples" in front and "Makes gadgets." in front
-    assert "Acme: the products in the examples" in text_of(plain / "facilitator-guide.pdf")
+    assert "Acme: the products in the examples" in plain["facilitator-guide.pdf"]
 
 
 def test_worksheets_are_the_same_with_and_without_a_profile(built):
@@ -375,9 +393,9 @@ def test_worksheets_are_the_same_with_and_without_a_profile(built):
             assert marker not in joined
 
 
-def test_a_build_without_a_profile_is_unchanged(built):
-    _, plain, _ = built
-    guide = text_of(plain / "facilitator-guide.pdf")
+def test_a_build_without_a_profile_is_unchanged(guides):
+    _, plain = guides
+    guide = plain["facilitator-guide.pdf"]
     assert "FAC-EXAMPLE-TEXT the widget learns." in guide and "FAC-S2-BUNDLED-TEXT the widget again." in guide
     assert "Acme Widget" in guide
     for marker in ("ORG-EXAMPLE", "Globex", "BRING YOUR OWN", "Bring your own"):
