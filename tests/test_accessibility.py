@@ -9,9 +9,7 @@ import pikepdf
 import pytest
 from pikepdf import Array, Dictionary, Name
 
-from kit.build import BuildOptions, build
-
-from conftest import MODULE, write_kit
+from conftest import MODULE
 
 # A real table with a header row, in a talking point (guide only) and in a prompt (both).
 TALK_TABLE = """\
@@ -42,19 +40,19 @@ def with_tables(module: str) -> str:
     return module.replace("PART-PROMPT-TEXT: is it linear?\n", "PART-PROMPT-TEXT: is it linear?\n\n" + PROMPT_TABLE)
 
 
+# Two sessions (so the whole documents join parts whose identifiers would collide), with
+# Markdown tables, and a delivery (so the guide has its schedule table).
+TABLES_MODULE = with_tables(MODULE)
+KIT = {"content/fixture/01-fixture.md": TABLES_MODULE,
+       "content/fixture/02-second.md": TABLES_MODULE.replace("title: Fixture Session", "title: Second Session"),
+       "cohort.yaml": DELIVERY}
+
+
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """Two sessions (so the whole documents join parts whose identifiers would collide), with
-    Markdown tables, and a delivery (so the guide has its schedule table)."""
-    module = with_tables(MODULE)
-    assert module.count("| --- |") == 2
-    root = write_kit(tmp_path_factory.mktemp("kit"), {
-        "content/fixture/01-fixture.md": module,
-        "content/fixture/02-second.md": module.replace("title: Fixture Session", "title: Second Session")})
-    delivery = root / "cohort.yaml"
-    delivery.write_text(DELIVERY, encoding="utf-8")
-    out = tmp_path_factory.mktemp("out")
-    build(root, BuildOptions(out=out, jobs=1, delivery=delivery))
+def built(shared_builds):
+    """The kit's course output folder, built once per test run (shared: read only)."""
+    assert TABLES_MODULE.count("| --- |") == 2
+    _, out, _ = shared_builds.get(KIT, delivery="cohort.yaml")
     return out / "fixture"
 
 

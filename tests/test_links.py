@@ -23,6 +23,7 @@ from kit.markdown import URL_SCHEMES, render_markdown
 from kit.preview import Preview
 
 from conftest import MODULE, module
+from kits import DENSE_KIT
 
 MODULE_PATH = "content/fixture/01-fixture.md"
 ALLOWED_URI = re.compile(r"(?i)(https?|mailto):")
@@ -243,16 +244,8 @@ def pdf_actions(path: Path) -> list[dict]:
     return found
 
 
-def test_a_built_pdf_holds_only_web_and_mail_links(make_kit, tmp_path):
-    text = ("FAC-TALKING-POINT see [docs](https://example.org/docs), [old](http://example.org/old), "
-            "[mail](mailto:team@example.org), <https://auto.example.org/> and [ref][r].\n\n"
-            "[r]: https://example.org/reference")
-    mod = MODULE.replace("FAC-TALKING-POINT about the recap.", text)
-    mod = mod.replace("think_about:", "resources:\n  - title: Further reading\n    url: https://example.org/further\n"
-                                      "think_about:")
-    root = make_kit({MODULE_PATH: mod})
-    out = tmp_path / "out"
-    build(root, BuildOptions(out=out, jobs=1))
+def test_a_built_pdf_holds_only_web_and_mail_links(shared_builds):
+    _, out, _ = shared_builds.get(DENSE_KIT, paper="a4")  # shared with test_printfix
     pdfs = [out / "fixture/facilitator-guide.pdf", out / "fixture/participant-worksheets.pdf",
             out / "fixture/sessions/01-fixture-guide.pdf", out / "fixture/sessions/01-fixture-worksheet.pdf"]
     uris = {}

@@ -1,6 +1,6 @@
 """Print craft, read back from real PDFs: contents page numbers, fonts, paper, recto starts,
 QR codes, run sheets, boxes kept whole. One Letter-size build of a two-session kit serves
-the whole module."""
+the whole module (and test_printfix: it is built once per test run, shared)."""
 import base64
 import re
 import shutil
@@ -11,53 +11,40 @@ import pytest
 from pypdf import PdfReader
 
 from kit import qr
-from kit.build import BuildOptions, Planner, build
+from kit.build import BuildOptions, Planner
 from kit.loader import load_kit
 
-from conftest import write_kit
-from pdftext import norm
-
-PARTS = 8
-
-
-def long_module() -> str:
-    """Session 2: segments that open with a tall boxed anecdote, followed by talk of growing
-    length, so that headings and boxes fall at many heights on the page (without the
-    keep-together rules, some boxes split and some headings are left at a page's foot);
-    and a resource link."""
-    front = ("---\ntitle: Long Session\nminutes: 80\nobjectives: [Survive page breaks]\n"
-             "prework:\n  - title: Second video\n    url: https://example.org/second-video\n"
-             "    minutes: 5\n    kind: video\n"
-             "resources:\n  - title: Further reading\n    url: https://example.org/further\n---\n"
-             "Overview of the long session.\n\n")
-    body = []
-    for k in range(1, PARTS + 1):
-        story = " ".join(["The story goes on, with one more detail that the room remembers."] * 9)
-        paragraph = "Talking point about the part, said slowly and with an example from the room. " * 3
-        talk = "\n\n".join([f"TALK-{k} follows the story."] + [paragraph.strip()] * (k + 1))
-        body.append(f"## Part number {k} {{minutes=10 kind=discussion}}\n\n"
-                    f"::: anecdote Story {k}\npoint: The point {k}.\nsource: A facilitator.\n"
-                    f"retell: Briefly.\n\nBOXSTART-{k} {story} BOXEND-{k}\n:::\n\n{talk}\n")
-    return front + "\n".join(body)
-
+from kits import LONG_KIT, PARTS
+from pdftext import norm, pages_text
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = write_kit(tmp_path_factory.mktemp("kit"), {"content/fixture/02-long.md": long_module()})
-    out = tmp_path_factory.mktemp("out")
-    build(root, BuildOptions(out=out, paper="letter", jobs=1))
+def built(shared_builds):
+    """(kit root, course output folder); shared: read only."""
+    root, out, _ = shared_builds.get(LONG_KIT, paper="letter")
     return root, out / "fixture"
 
 
 @pytest.fixture(scope="module")
-def guide(built):
-    return PdfReader(str(built[1] / "facilitator-guide.pdf"))
+def reader(built):
+    """One PdfReader per built PDF (by its name in the course folder), read once for the module."""
+    readers = {}
+
+    def read(name: str) -> PdfReader:
+        if name not in readers:
+            readers[name] = PdfReader(str(built[1] / name))
+        return readers[name]
+    return read
 
 
 @pytest.fixture(scope="module")
-def guide_pages(guide):
+def guide(reader):
+    return reader("facilitator-guide.pdf")
+
+
+@pytest.fixture(scope="module")
+def guide_pages(guide, built):
     labels = list(guide.page_labels)
-    return [(label, norm(page.extract_text() or "")) for label, page in zip(labels, guide.pages)]
+    return list(zip(labels, pages_text(built[1] / "facilitator-guide.pdf"), strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -148,24 +135,23 @@ def test_bookmarks_are_sessions_and_segments_only(guide, kit):
         assert inner not in [t for t, _ in tree] + [c for _, cs in tree for c in cs]
 
 
-def test_every_page_is_letter_size(built):
+def test_every_page_is_letter_size(reader):
     for name in ("facilitator-guide.pdf", "participant-worksheets.pdf", "sessions/02-long-guide.pdf"):
-        for page in PdfReader(str(built[1] / name)).pages:
+        for page in reader(name).pages:
             assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (612, 792)
 
 
-def test_each_session_starts_on_a_right_hand_page(built):
+def test_each_session_starts_on_a_right_hand_page(reader):
     for name in ("participant-worksheets.pdf", "facilitator-guide.pdf"):
-        labels = list(PdfReader(str(built[1] / name)).page_labels)
+        labels = list(reader(name).page_labels)
         starts = [i for i, label in enumerate(labels)  # not the answer keys (K1-1), which follow their guides
                   if label.endswith("-1") and not label.startswith(("0-", "K"))]
         assert len(starts) == 2
         assert all((i + 1) % 2 == 1 for i in starts), (name, starts)
 
 
-def test_worksheet_first_page_has_name_field_checklist_and_codes(built):
-    reader = PdfReader(str(built[1] / "sessions/01-fixture-worksheet.pdf"))
-    first = norm(reader.pages[0].extract_text())
+def test_worksheet_first_page_has_name_field_checklist_and_codes(reader):
+    first = norm(reader("sessions/01-fixture-worksheet.pdf").pages[0].extract_text())
     assert "Name" in first and "PART-PREWORK-VIDEO" in first and "https://example.org/video" in first
 
 
@@ -249,12 +235,11 @@ def test_every_image_has_alt_text_and_the_timeline_is_svg(planned):
     assert svg.count('class="seg"') == PARTS
 
 
-def test_every_figure_in_the_tagged_pdf_has_alt_text(built):
+def test_every_figure_in_the_tagged_pdf_has_alt_text(reader):
     """The QR codes and the timeline reach the structure tree as figures with their alt text."""
     from pdftext import pdf_objects
 
-    reader = PdfReader(str(built[1] / "sessions/02-long-guide.pdf"))
-    tree = reader.trailer["/Root"].raw_get("/StructTreeRoot")
+    tree = reader("sessions/02-long-guide.pdf").trailer["/Root"].raw_get("/StructTreeRoot")
     figures = [str(obj.get("/Alt", "")) for obj in pdf_objects(tree, keys={"/K"})
                if isinstance(obj, dict) and obj.get("/S") == "/Figure"]
     assert len(figures) == 4, figures  # the answer key repeats the worksheet's code for the pre-work

@@ -14,48 +14,49 @@ import re
 import shutil
 import subprocess
 from html import unescape
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
-from conftest import module, write_kit
 from kit.links import url_text
+from kits import DENSE_KIT, DENSE_ONLY, LONG_KIT, RESOURCE_URL, SEGMENTS, TOKEN_URL, URL
 
 MIN_PT = 7.5
-# Many hyphens, and long enough to wrap in every column it is printed in.
-URL = ("https://example.org/machine-learning/crash-course/descending-into-ml-with-a-very-long-path-name"
-       "-that-goes-on-past-the-end-of-the-column?lang=en-gb&utm_source=run-sheet")
-# A part with no place to break that is wider than the narrow column, then hyphens again.
-TOKEN_URL = "https://example.org/v/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-x-y-z"
-RESOURCE_URL = ("https://example.org/further-reading/a-long-list-of-hyphenated-words-to-break-up-on-paper"
-                "/and-more-of-them-so-that-it-wraps-in-the-wide-list-of-resources-too-x-y-z")
-
-SEGMENTS = 11  # more than 9: the run sheet's dense variant
-DENSE = module(
-    "title: Dense links\nminutes: 55\nobjectives: [Read a long link]\n"
-    f"prework:\n  - title: Hyphens\n    url: {URL}\n    minutes: 5\n    kind: reading\n"
-    f"  - title: Token\n    url: {TOKEN_URL}\n    kind: video\n"
-    f"resources:\n  - title: Further reading\n    url: {RESOURCE_URL}",
-    "\n".join(
-        f"## Part {k} {{minutes=5 kind={'discussion' if k % 2 else 'activity'}}}\n\n"
-        f"::: say\nSay `code-{k}` and H<sub>2</sub>O and <small>small</small> x<sup>2</sup>.\n:::\n\n"
-        f"::: timing\ncut: drop `step-{k}` when late\n:::\n"
-        for k in range(1, SEGMENTS + 1)),
-)
+DOCUMENTS = ("01-fixture-guide.pdf", "02-dense-guide.pdf", "02-dense-worksheet.pdf")
 
 
 @pytest.fixture(scope="module", params=["a4", "letter"])
-def built(request, tmp_path_factory):
-    """The fixture kit (a plain run sheet, with timer and running-long cues) and a dense
-    session with long links, built once per paper size."""
-    from kit.build import BuildOptions, build
+def built(request, shared_builds):
+    """The path of each document, by name, at one paper size: the fixture session's guide
+    (a plain run sheet, with timer and running-long cues) and the dense session's guide and
+    worksheet, with long links."""
+    if request.param == "a4":
+        fixture = dense = shared_builds.get(DENSE_KIT, paper="a4")[1]
+    else:
+        fixture = shared_builds.get(LONG_KIT, paper="letter")[1]
+        dense = shared_builds.get(DENSE_ONLY, paper="letter")[1]
+    return {name: (fixture if name.startswith("01-") else dense) / "fixture/sessions" / name for name in DOCUMENTS}
 
-    paper = request.param
-    root = write_kit(tmp_path_factory.mktemp(f"kit-{paper}"), {"content/fixture/02-dense.md": DENSE})
-    out = tmp_path_factory.mktemp(f"out-{paper}")
-    build(root, BuildOptions(out=out, paper=paper, jobs=1))
-    return out / "fixture" / "sessions"
+
+def _key(path) -> tuple:
+    stat = Path(path).stat()
+    return str(Path(path).resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+# What each PDF gave, read once per file: pypdf's text of each page, as extract_text gives it
+# (not normalised), and pdftotext's words of each page.
+_TEXT: dict[tuple, list[str]] = {}
+_WORDS: dict[tuple, list[list[tuple[float, float, float, str]]]] = {}
+
+
+def raw_pages_text(path) -> list[str]:
+    """pypdf's text of every page, as `page.extract_text() or ""` gives it."""
+    key = _key(path)
+    if key not in _TEXT:
+        _TEXT[key] = [page.extract_text() or "" for page in PdfReader(str(path)).pages]
+    return list(_TEXT[key])
 
 
 # --- URLs --------------------------------------------------------------------------------
@@ -74,12 +75,19 @@ def test_url_text_breaks_only_where_no_hyphen_is_left_at_a_line_end():
     assert str(url_text(None)) == ""
 
 
+WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>')
+
+
 def words(pdf, page: int) -> list[tuple[float, float, float, str]]:
-    """(xMin, yMin, xMax, text) of every word on a page (1-based), as pdftotext sees them."""
-    xml = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-bbox", str(pdf), "-"],
-                         capture_output=True, text=True, check=True).stdout
-    return [(float(a), float(b), float(c), unescape(t)) for a, b, c, t in re.findall(
-        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', xml)]
+    """(xMin, yMin, xMax, text) of every word on a page (1-based), as pdftotext sees them
+    (one pdftotext run per file gives every page's)."""
+    key = _key(pdf)
+    if key not in _WORDS:
+        xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"],
+                             capture_output=True, text=True, check=True).stdout
+        _WORDS[key] = [[(float(a), float(b), float(c), unescape(t)) for a, b, c, t in WORD.findall(chunk)]
+                       for chunk in xml.split("<page ")[1:]]
+    return list(_WORDS[key][page - 1])
 
 
 def printed_lines(pdf, url: str) -> list[tuple[list[str], float, float]]:
@@ -109,7 +117,7 @@ def test_a_printed_url_never_ends_a_line_with_its_hyphen(built, url):
     documents = ["02-dense-guide.pdf"] + (["02-dense-worksheet.pdf"] if url != RESOURCE_URL else [])
     wrapped = False
     for document in documents:
-        printed = printed_lines(built / document, url)
+        printed = printed_lines(built[document], url)
         assert printed, f"{url} is not printed in {document}"
         for lines, right, page_width in printed:
             assert "".join(lines) == url, (document, lines)
@@ -122,10 +130,9 @@ def test_a_printed_url_never_ends_a_line_with_its_hyphen(built, url):
 
 @pytest.mark.parametrize("document", ["02-dense-guide.pdf", "02-dense-worksheet.pdf"])
 def test_link_is_the_url_and_no_invisible_character_is_extracted(built, document):
-    reader = PdfReader(str(built / document))
-    uris, text = set(), ""
+    reader = PdfReader(str(built[document]))
+    uris, text = set(), "".join(raw_pages_text(built[document]))
     for page in reader.pages:
-        text += page.extract_text() or ""
         for annot in page.get("/Annots", []):
             action = annot.get_object().get("/A")
             if action is not None and "/URI" in action:
@@ -135,7 +142,7 @@ def test_link_is_the_url_and_no_invisible_character_is_extracted(built, document
     assert not {u for u in uris if u.startswith("https://example.org/")} - expected
     assert "\u200b" not in text and "\u2060" not in text
     if shutil.which("pdftotext"):
-        layout = subprocess.run(["pdftotext", "-layout", str(built / document), "-"],
+        layout = subprocess.run(["pdftotext", "-layout", str(built[document]), "-"],
                                 capture_output=True, text=True, check=True).stdout
         assert "\u200b" not in layout and "\u2060" not in layout
 
@@ -191,8 +198,8 @@ def text_sizes(reader: PdfReader, page) -> list[tuple[float, bool]]:
 
 @pytest.mark.parametrize("document, segments", [("01-fixture-guide.pdf", 3), ("02-dense-guide.pdf", SEGMENTS)])
 def test_nothing_on_the_run_sheet_is_smaller_than_7_5_pt(built, document, segments):
-    reader = PdfReader(str(built / document))
-    texts = [(page.extract_text() or "").lower() for page in reader.pages]
+    reader = PdfReader(str(built[document]))
+    texts = [text.lower() for text in raw_pages_text(built[document])]
     assert sum("keep it on the table" in text for text in texts) == 1
     # The run sheet's page, and any its table runs on to (the table's header is repeated there).
     sheets = [page for page, text in zip(reader.pages, texts) if "keep it on the table" in text or "say · cues" in text]
