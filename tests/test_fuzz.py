@@ -5,9 +5,9 @@ Most examples go straight to the parser (no files); a smaller number go through
 """
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -95,18 +95,25 @@ def parse(text: str, tmp: Path) -> m.Session | None:
     return session
 
 
+@pytest.fixture(scope="module")
+def empty_folder(tmp_path_factory) -> Path:
+    """An empty folder for `parse` to check what texts name against: nothing there is written,
+    so every example can share it (a folder made and removed per example cost more than parsing)."""
+    return tmp_path_factory.mktemp("empty")
+
+
 @FUZZ
 @given(text=st.text(max_size=400))
-def test_any_text_parses_to_a_session_or_problems(text):
-    with tempfile.TemporaryDirectory() as tmp:
-        parse(text, Path(tmp))
+def test_any_text_parses_to_a_session_or_problems(empty_folder, text):
+    parse(text, empty_folder)
+    assert not any(empty_folder.iterdir())
 
 
 @FUZZ
 @given(text=modules())
-def test_any_module_shaped_text_parses_to_a_session_or_problems(text):
-    with tempfile.TemporaryDirectory() as tmp:
-        parse(text, Path(tmp))
+def test_any_module_shaped_text_parses_to_a_session_or_problems(empty_folder, text):
+    parse(text, empty_folder)
+    assert not any(empty_folder.iterdir())
 
 
 @settings(max_examples=300, deadline=None)
@@ -141,16 +148,26 @@ raw_course = st.one_of(
 )
 
 
+@pytest.fixture(scope="module")
+def kit_root(tmp_path_factory) -> Path:
+    """One kit folder that every example rewrites (see below)."""
+    return tmp_path_factory.mktemp("fuzz") / "kit"
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(module=raw_module, course=raw_course, intro=st.one_of(st.none(), st.text(max_size=100)))
-def test_any_kit_loads_to_a_model_or_its_problems(module, course, intro):
-    with tempfile.TemporaryDirectory() as tmp:
-        files = {"content/fixture/01-fixture.md": module, "content/fixture/course.yaml": course}
-        if intro is not None:
-            files["content/fixture/introduction.md"] = intro.encode("utf-8", "surrogatepass")
-        root = write_kit(Path(tmp) / "kit", files)
-        loaded = load_kit(root)
-        assert isinstance(loaded.kit, m.Kit)
-        for problem in loaded.problems.items:
-            assert problem.line >= 1 and problem.message
-            assert problem.path.startswith("content/fixture/"), problem.format()
+def test_any_kit_loads_to_a_model_or_its_problems(kit_root, module, course, intro):
+    # Every example writes its course's files over the last example's (loading writes nothing),
+    # and removes the introduction when it has none: the kit is then exactly these files.
+    files = {"content/fixture/01-fixture.md": module, "content/fixture/course.yaml": course}
+    if intro is not None:
+        files["content/fixture/introduction.md"] = intro.encode("utf-8", "surrogatepass")
+    else:
+        (kit_root / "content/fixture/introduction.md").unlink(missing_ok=True)
+    root = write_kit(kit_root, files)
+    assert sorted(p.name for p in (root / "content/fixture").iterdir()) == sorted(Path(f).name for f in files)
+    loaded = load_kit(root)
+    assert isinstance(loaded.kit, m.Kit)
+    for problem in loaded.problems.items:
+        assert problem.line >= 1 and problem.message
+        assert problem.path.startswith("content/fixture/"), problem.format()

@@ -24,7 +24,7 @@ from kit.loader import load_kit
 from kit.markdown import MAX_ELEMENTS, MAX_HTML_DEPTH, markup_depth, oversized_table, render_markdown
 from kit.parse import MAX_BLOCKS, MAX_ITEMS, MAX_LINKS
 
-from conftest import module
+from conftest import module, write_kit
 
 
 PATH = "content/fixture/01-fixture.md"
@@ -127,17 +127,41 @@ def at_the_limit(depth: int) -> list[str]:
     return texts
 
 
-def test_a_build_at_the_nesting_limit_succeeds_and_over_it_stops_before_rendering(make_kit, tmp_path):
+def at_the_limit_body() -> str:
     """Each text sits in the template's deepest places: a prompt's answer, a question's answer,
     and the run sheet's table (a timing note's 'cut')."""
     body = HEAD
     for text in at_the_limit(MAX_HTML_DEPTH):
         body += (f"::: timing\ncut: '{text}'\n:::\n\n:::: question\nWhy?\n\n::: answer\n{text}\n:::\n::::\n\n"
                  f":::: prompt P\n{text}\n\n::: answer\n{text}\n:::\n::::\n\n")
-    root = kit_with(make_kit, body)
-    result = build(root, BuildOptions(out=tmp_path / "out", jobs=1))
-    assert (tmp_path / "out/fixture/facilitator-guide.pdf").is_file() and result.rendered
+    return body
 
+
+def huge_spans_body() -> str:
+    """Unclamped, the first table did not finish in 400 s; the second took 48 s."""
+    tall = "".join(f'<tr><td rowspan="65534">{i}</td></tr>' for i in range(80))  # a staircase 80 wide
+    return (HEAD + '<table><tr><td colspan="1000000">wide</td></tr></table>\n\n'
+            f"<table>{tall}</table>\n")
+
+
+@pytest.fixture(scope="module")
+def edge_build(tmp_path_factory):
+    """One build of two sessions that are each a limit's edge: 01 nests every kind of element
+    exactly as deep as may be printed, 02 has tables of huge spans (one build, not two: the
+    fronts and the process's first rendering are paid once). (output folder, BuildResult)."""
+    root = tmp_path_factory.mktemp("edges") / "kit"
+    write_kit(root, {PATH: module("title: T\nminutes: 10", at_the_limit_body()),
+                     "content/fixture/02-spans.md": module("title: Spans\nminutes: 10", huge_spans_body())})
+    out = root.parent / "out"
+    return out, build(root, BuildOptions(out=out, jobs=1))
+
+
+def test_a_build_at_the_nesting_limit_succeeds_and_over_it_stops_before_rendering(edge_build, make_kit, tmp_path):
+    out, result = edge_build
+    assert (out / "fixture/facilitator-guide.pdf").is_file() and result.rendered
+    assert "fixture/sessions/01-fixture-guide.pdf" in result.rendered  # the session at the limit itself
+
+    body = at_the_limit_body()
     too_deep = "<span>" * (MAX_HTML_DEPTH + 1) + "x" + "</span>" * (MAX_HTML_DEPTH + 1)
     root = kit_with(make_kit, body + f"::: note\n{too_deep}\n:::\n")
     with pytest.raises(KitError) as err:
@@ -290,14 +314,11 @@ def test_span_values_are_read_as_the_pdf_engine_reads_them(value, kept):
     assert re.findall(r'colspan="(\d+)"', html) == ([kept] if kept else [])
 
 
-def test_a_build_with_huge_spans_finishes(make_kit, tmp_path):
-    """Unclamped, the first table did not finish in 400 s; the second took 48 s."""
-    tall = "".join(f'<tr><td rowspan="65534">{i}</td></tr>' for i in range(80))  # a staircase 80 wide
-    body = (HEAD + '<table><tr><td colspan="1000000">wide</td></tr></table>\n\n'
-            f"<table>{tall}</table>\n")
-    root = kit_with(make_kit, body)
-    build(root, BuildOptions(out=tmp_path / "out", jobs=1))
-    assert (tmp_path / "out/fixture/facilitator-guide.pdf").is_file()
+def test_a_build_with_huge_spans_finishes(edge_build):
+    """The spans are clamped (above): the build of the session of huge_spans_body() finishes."""
+    out, result = edge_build
+    assert (out / "fixture/facilitator-guide.pdf").is_file()
+    assert "fixture/sessions/02-spans-guide.pdf" in result.rendered  # the session with the spans itself
 
 
 def test_spans_that_push_a_table_wide_are_an_error(make_kit):
