@@ -8,7 +8,8 @@ from pypdf.generic import ByteStringObject, TextStringObject
 from kit.build import BuildOptions, build
 from kit.errors import KitError
 
-from conftest import FACILITATOR_ONLY, PARTICIPANT, module, tiny_kit, write_kit
+from conftest import FACILITATOR_ONLY, PARTICIPANT, module, write_kit
+from kits import LONG_KIT
 from pdftext import all_text, pages_text, pdf_objects
 
 
@@ -110,10 +111,9 @@ def test_refuses_to_write_into_content(tmp_path):
     assert not (root / "content" / "out").exists()
 
 
-def test_letter_paper_gives_letter_pages(tmp_path):
-    root = tiny_kit(tmp_path / "kit")
-    build(root, BuildOptions(out=tmp_path / "out", paper="letter", jobs=1))
-    page = PdfReader(str(tmp_path / "out/fixture/participant-worksheets.pdf")).pages[0]
+def test_letter_paper_gives_letter_pages(shared_builds):
+    _, out, _ = shared_builds.get(LONG_KIT, paper="letter")  # test_print's Letter build
+    page = PdfReader(str(out / "fixture/participant-worksheets.pdf")).pages[0]
     assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (612, 792)
 
 
