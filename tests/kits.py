@@ -3,7 +3,7 @@
 once per test run, whichever file asks first."""
 from __future__ import annotations
 
-from conftest import MODULE, module
+from conftest import MODULE, TINY_MODULE, module
 
 # --- the fixture session with links of every kind (test_links, test_printfix) ----------------
 
@@ -74,3 +74,11 @@ def long_module() -> str:
 
 # The fixture session and the long one; test_print builds it at Letter size.
 LONG_KIT = {"content/fixture/02-long.md": long_module()}
+
+
+# --- the tiny kit that test_hardening and test_output_folder build once and copy ------------
+
+# The smallest valid session, and a user's temporary file in its course folder (the test of
+# what a build deletes needs it there when the cache is made; to every other test it is one
+# more file in the kit, which the build reads and leaves alone).
+TINY_KIT = {"content/fixture/01-fixture.md": TINY_MODULE, "content/fixture/.notes.tmp": "mine"}

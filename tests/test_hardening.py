@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -27,8 +26,9 @@ from kit.cli import main
 from kit.errors import KitError
 from kit.loader import load_kit
 
-from conftest import MODULE, module, tiny_kit, write_kit
-from pdftext import all_text
+from conftest import COURSE_YAML, MODULE, module, tiny_kit, write_kit
+from kits import TINY_KIT
+from pdftext import all_text, labelled_texts
 
 HOSTILE = Path(__file__).parent / "hostile"
 CORPUS = sorted(p for p in HOSTILE.iterdir() if p.suffix in (".md", ".yaml") and p.name != "README.md")
@@ -114,10 +114,16 @@ def corpus_file(path: Path, port: int) -> tuple[str, bytes, list[tuple[str, int,
     return target, data, expected
 
 
+# More than the corpus file in its kit: template-injection.md's kit has template syntax in
+# course.yaml's title too (test_template_syntax_* read the PDFs its build makes).
+CORPUS_KIT_EXTRA = {"template-injection.md": {
+    "content/fixture/course.yaml": COURSE_YAML.replace("title: Fixture Course", 'title: "Course {{ 3*3 }}"')}}
+
+
 def corpus_kit(root: Path, path: Path, port: int):
     """The file in a kit that is otherwise the smallest valid one (its one session tiny)."""
     target, data, expected = corpus_file(path, port)
-    return tiny_kit(root, {target: data}), target, expected
+    return tiny_kit(root, {**CORPUS_KIT_EXTRA.get(path.name, {}), target: data}), target, expected
 
 
 def unmatched(expected, problems, severity):
@@ -222,14 +228,12 @@ def test_dropped_html_is_absent_from_the_guide_and_nothing_was_fetched(corpus_cl
 # --- template injection -------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def injected(tmp_path_factory):
-    root = tmp_path_factory.mktemp("kit")
-    _, data, _ = corpus_file(HOSTILE / "template-injection.md", 0)
-    write_kit(root, {"content/fixture/01-fixture.md": data})
-    yaml_path = root / "content/fixture/course.yaml"
-    yaml_path.write_text(yaml_path.read_text().replace("title: Fixture Course", 'title: "Course {{ 3*3 }}"'))
-    out = tmp_path_factory.mktemp("out")
-    build(root, BuildOptions(out=out, jobs=1))
+def injected(corpus_cli):
+    """The template-injection module (and a course title with template syntax, CORPUS_KIT_EXTRA)
+    in the tiny kit, built by `kit build`: the build test_corpus_through_the_command_line made."""
+    run = corpus_cli(HOSTILE / "template-injection.md")
+    assert run.build.exit_code == 0, run.build.output
+    out = run.out
     return {"guide": all_text(out / "fixture/facilitator-guide.pdf"),  # read once for all the tests
             "sheets": all_text(out / "fixture/participant-worksheets.pdf")}
 
@@ -510,45 +514,65 @@ def test_module_of_exactly_one_mebibyte_is_read(make_kit):
 
 # --- nothing lost: a build killed mid-render or mid-write ------------------------------
 
-KILLED_BUILD = r"""
-import os, signal, sys
-from pathlib import Path
-import kit.build, kit.engine
-from kit.cli import main
+def doomed_build(marker: Path, mode: str, argv: list[str]) -> None:
+    """`kit build` (argv), stopped where `mode` says; run in a process of its own, to be killed."""
+    import kit.build
+    import kit.engine
 
-marker, mode = Path(sys.argv[1]), sys.argv[2]
-if mode == "render":
-    # Park inside the second document's rendering: the first is rendered and cached.
-    render_job, calls = kit.engine.render_job, []
-    def parked(job):
-        calls.append(job.key)
-        if len(calls) == 2:
-            marker.write_text(job.key)
-            while True:
-                signal.pause()
-        return render_job(job)
-    kit.engine.render_job = parked
-else:
-    # Die when every output is staged as a temporary file and none is renamed yet.
-    write = kit.build.write_atomically
-    def dying(files, out):
-        def replace(src, dst):
-            marker.write_text(str(src))
-            os.kill(os.getpid(), signal.SIGKILL)
-        os.replace = replace
-        return write(files, out)
-    kit.build.write_atomically = dying
-main(sys.argv[3:])
-"""
+    if mode == "render":
+        # Park inside the second document's rendering: the first is rendered and cached.
+        render_job, calls = kit.engine.render_job, []
+
+        def parked(job):
+            calls.append(job.key)
+            if len(calls) == 2:
+                marker.write_text(job.key)
+                while True:
+                    signal.pause()
+            return render_job(job)
+        kit.engine.render_job = parked
+    else:
+        # Die when every output is staged as a temporary file and none is renamed yet.
+        write = kit.build.write_atomically
+
+        def dying(files, out):
+            def replace(src, dst):
+                marker.write_text(str(src))
+                os.kill(os.getpid(), signal.SIGKILL)
+            os.replace = replace
+            return write(files, out)
+        kit.build.write_atomically = dying
+    main(argv)
+
+
+def fork_doomed_build(marker: Path, mode: str, argv: list[str], log: Path) -> int:
+    """Start doomed_build in a forked child, a process group of its own writing to `log`;
+    return its pid. (Forked, it has kit and WeasyPrint imported already, which a fresh
+    interpreter spends a second or two on.) The child never returns into the tests."""
+    pid = os.fork()
+    if pid:
+        return pid
+    try:  # the child
+        os.setsid()
+        stream = open(log, "w", buffering=1)
+        os.dup2(stream.fileno(), 1)
+        os.dup2(stream.fileno(), 2)
+        sys.stdout = sys.stderr = stream
+        doomed_build(marker, mode, argv)
+    except BaseException:  # noqa: BLE001 - SystemExit from the command line too: the child ends here
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        os._exit(1)
 
 
 @pytest.fixture(scope="module")
-def earlier(tmp_path_factory):
-    """A kit and its outputs from a successful build (its one session tiny: what is on the
-    pages does not matter here, only which files are there)."""
-    root = tiny_kit(tmp_path_factory.mktemp("kit"))
-    out = tmp_path_factory.mktemp("out") / "build"
-    build(root, BuildOptions(out=out, jobs=1))
+def earlier(shared_builds):
+    """A kit and its outputs from a successful build (TINY_KIT, its one session tiny: what is on
+    the pages does not matter here, only which files are there). Shared: tests copy it."""
+    root, out, _ = shared_builds.get(TINY_KIT)
     return root, out
 
 
@@ -566,18 +590,19 @@ def kill_a_build(earlier, tmp_path, mode):
     text = module_file.read_text()
     assert "Text." in text, "TINY_MODULE changed: edit something else in its guide"
     module_file.write_text(text.replace("Text.", "EDITED-TEXT told again."))
-    marker = tmp_path / "marker"
-    process = subprocess.Popen(
-        [sys.executable, "-c", KILLED_BUILD, str(marker), mode, "build", str(root), "-o", str(out), "-j", "1"],
-        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    marker, log = tmp_path / "marker", tmp_path / "log"
+    pid = fork_doomed_build(marker, mode, ["build", str(root), "-o", str(out), "-j", "1"], log)
     deadline = time.monotonic() + 120  # a guard against hanging, not a timing assertion
-    while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+    ended, status = os.waitpid(pid, os.WNOHANG)
+    while not marker.exists() and not ended and time.monotonic() < deadline:
         time.sleep(0.02)
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-    output = process.communicate()[0].decode()
+        ended, status = os.waitpid(pid, os.WNOHANG)
+    if not ended:
+        os.killpg(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    output = log.read_text()
     assert marker.exists(), output
-    assert process.returncode == -signal.SIGKILL, output
+    assert os.waitstatus_to_exitcode(status) == -signal.SIGKILL, output
     return root, out, before
 
 
@@ -594,7 +619,8 @@ def test_killed_build_leaves_earlier_pdfs_intact_and_the_next_build_cleans_up(ea
     result = build(root, BuildOptions(out=out, jobs=1))
     final = outputs(out)
     assert sorted(final) == sorted(before), "the next build leaves no temporary file behind"
-    assert "EDITED-TEXT told again." in all_text(out / "fixture/facilitator-guide.pdf")
+    assert "EDITED-TEXT told again." in " ".join(
+        text for _, text in labelled_texts(out / "fixture/facilitator-guide.pdf", lambda label: label.startswith("1-")))
     assert len(result.written) == len(before)
 
 

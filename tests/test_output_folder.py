@@ -22,15 +22,15 @@ from kit.engine import CACHE_DIR, Cache
 from kit.errors import KitError
 
 from conftest import tiny_kit, write_kit
+from kits import TINY_KIT
 from test_hardening import opened_during
 
 
 @pytest.fixture(scope="module")
-def tiny_build(tmp_path_factory):
-    """A tiny kit built once, by one worker. Shared: tests take their own copy (built())."""
-    base = tmp_path_factory.mktemp("tiny-build")
-    root, out = tiny_kit(base / "kit"), base / "out"
-    build(root, BuildOptions(out=out, jobs=1))
+def tiny_build(shared_builds):
+    """The tiny kit (TINY_KIT) built once per test run, by one worker: (kit, output folder).
+    Shared with test_hardening: tests take their own copy (built(), cached())."""
+    root, out, _ = shared_builds.get(TINY_KIT)
     return root, out
 
 
@@ -41,6 +41,17 @@ def built(tiny_build, tmp_path: Path):
     return shutil.copytree(root, tmp_path / "kit"), shutil.copytree(out, tmp_path / "out", symlinks=True)
 
 
+def cached(tiny_build, tmp_path: Path, out: Path | None = None):
+    """A copy of the tiny kit, and an output folder (`out`, by default beside the kit) that
+    holds the shared build's cache but none of its PDFs: a build into it renders nothing
+    (every document is in the cache) and writes every output, as a first build does."""
+    root, built_out = tiny_build
+    root = shutil.copytree(root, tmp_path / "kit")
+    out = out if out is not None else tmp_path / "out"
+    shutil.copytree(built_out / CACHE_DIR, out / CACHE_DIR, symlinks=True)
+    return root, out
+
+
 def pdfs(out: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.pdf"))
             if CACHE_DIR not in p.parts}
@@ -48,8 +59,10 @@ def pdfs(out: Path) -> dict[str, bytes]:
 
 # --- a build deletes only what it made -------------------------------------------------
 
-def test_a_users_tmp_files_beside_and_below_the_output_survive(tmp_path):
-    root = tiny_kit(tmp_path / "kit")
+def test_a_users_tmp_files_beside_and_below_the_output_survive(tiny_build, tmp_path):
+    # The kit, with the cache of its earlier build in it (TINY_KIT has content/fixture/.notes.tmp,
+    # so the cache knows that file): the first build writes every output without rendering.
+    root, _ = cached(tiny_build, tmp_path, out=tmp_path / "kit")
     theirs = [root / ".notes.tmp", root / "fixture/.notes.tmp", root / "fixture/sessions/.draft.pdf.abcdefgh.tmp",
               root / "notes/deep/.notes.tmp", root / "content/fixture/.notes.tmp"]
     for path in theirs:
@@ -57,7 +70,7 @@ def test_a_users_tmp_files_beside_and_below_the_output_survive(tmp_path):
         path.write_text("mine")
     ours = root / "fixture/sessions/.01-fixture-guide.pdf.kit-abcdefgh.tmp"  # what a killed build leaves
     ours.write_text("stale")
-    for _ in range(2):  # a full build, then a no-change one
+    for _ in range(2):  # a build that writes every output, then a no-change one
         build(root, BuildOptions(out=root, jobs=1))  # kit build -o .
     assert all(p.read_text() == "mine" for p in theirs)
     assert not ours.exists()
@@ -119,13 +132,11 @@ def test_a_cache_folder_that_is_a_link_is_refused_and_nothing_is_written_there(t
     assert list(elsewhere.iterdir()) == []
 
 
-def test_an_output_folder_that_links_out_is_never_written_through(tmp_path):
+def test_an_output_folder_that_links_out_is_never_written_through(tiny_build, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    out = tmp_path / "out"
-    out.mkdir()
+    root, out = cached(tiny_build, tmp_path)  # every document comes from the cache: straight to writing
     (out / "fixture").symlink_to(elsewhere)
-    root = write_kit(tmp_path / "kit")
     with pytest.raises(KitError, match="is a link or a file, not a folder"):
         build(root, BuildOptions(out=out, jobs=1))
     assert list(elsewhere.iterdir()) == []
@@ -153,9 +164,8 @@ def test_a_course_named_content_may_not_write_into_the_kits_content(tmp_path):
 
 # --- one build at a time ------------------------------------------------------------------
 
-def test_a_second_build_into_the_same_folder_is_refused_with_a_clear_message(tmp_path):
-    root = tiny_kit(tmp_path / "kit")
-    out = tmp_path / "out"
+def test_a_second_build_into_the_same_folder_is_refused_with_a_clear_message(tiny_build, tmp_path):
+    root, out = cached(tiny_build, tmp_path)  # no PDF there yet; every document in the cache
     with Cache(out / CACHE_DIR, out):  # as a first build holds it
         with pytest.raises(KitError, match="another kit build is writing into this folder"):
             build(root, BuildOptions(out=out, jobs=1))
@@ -185,6 +195,8 @@ def test_a_moved_kit_renders_nothing_again(tiny_build, tmp_path):
 
 
 def test_a_font_change_renders_everything_again(tmp_path, monkeypatch):
+    """Its kit's figures folder links out of the kit too: the first build, which renders every
+    document, is also test_a_folder_linked_out_of_the_kit_...'s case of content/fixture/figures."""
     fonts = tmp_path / "fonts"
     fonts.mkdir()
     conf = tmp_path / "fonts.conf"
@@ -193,8 +205,12 @@ def test_a_font_change_renders_everything_again(tmp_path, monkeypatch):
                     f'  <dir>{fonts}</dir>\n  <cachedir>{tmp_path / "fc-cache"}</cachedir>\n</fontconfig>\n')
     monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
     root = tiny_kit(tmp_path / "kit")
+    outside = link_out_of_the_kit(root, "content/fixture/figures", tmp_path)
     out = tmp_path / "out"
-    assert build(root, BuildOptions(out=out, jobs=1)).rendered
+    first: list = []
+    opened = opened_during(lambda: first.append(build(root, BuildOptions(out=out, jobs=1))))
+    assert not [p for p in opened if outside.resolve() in p.parents], opened  # nothing read through the link
+    assert first and first[0].rendered
     assert build(root, BuildOptions(out=out, jobs=1)).rendered == []  # the control: nothing changed
     system_font = next(Path("/usr/share/fonts").rglob("DejaVuSans.ttf"))
     shutil.copy(system_font, fonts / "KitTestSans.ttf")  # as `apt-get install fonts-...` would
@@ -285,15 +301,23 @@ def test_sigterm_ends_a_build_like_ctrl_c_without_a_traceback(tmp_path):
 
 # --- a linked folder of the kit is refused before anything in it is read ----------------------
 
-@pytest.mark.parametrize("folder", ["templates", "content/fixture/figures"])
-def test_a_folder_linked_out_of_the_kit_is_refused_before_any_file_in_it_is_opened(tmp_path, folder):
+def link_out_of_the_kit(root: Path, folder: str, tmp_path: Path) -> Path:
+    """Make the kit's `folder` a link to a folder of secrets outside it; return that folder."""
     outside = tmp_path / "etc"
     outside.mkdir()
     for name in ("shadow", "passwd", "guide.css"):
         (outside / name).write_text(f"SECRET {name}")
-    root = tiny_kit(tmp_path / "kit")
     (root / folder).parent.mkdir(parents=True, exist_ok=True)
     (root / folder).symlink_to(outside, target_is_directory=True)
+    return outside
+
+
+# The case of "content/fixture/figures", whose build renders every document, is made by the
+# first build of test_a_font_change_renders_everything_again (which has to render everything).
+@pytest.mark.parametrize("folder", ["templates"])
+def test_a_folder_linked_out_of_the_kit_is_refused_before_any_file_in_it_is_opened(tmp_path, folder):
+    root = tiny_kit(tmp_path / "kit")
+    outside = link_out_of_the_kit(root, folder, tmp_path)
     opened = opened_during(build, root, BuildOptions(out=tmp_path / "out", jobs=1))
     assert not [p for p in opened if outside.resolve() in p.parents], opened
 
