@@ -17,7 +17,7 @@ import pytest
 CHROMIUM = shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
-PATIENCE = 60  # seconds: a bound for the browser, never asserted on
+PATIENCE = 60  # seconds: a bound for the browser, a server or a watcher, never asserted on
 
 
 def chromium(user_dir: Path, *args: str) -> list[str]:

@@ -6,7 +6,7 @@ import pytest
 import kit.engine
 from kit.build import BuildOptions, build
 
-from conftest import tiny_kit
+from conftest import MODULE, tiny_kit
 from pdftext import labelled_texts
 
 # The second session: the fixture's MODULE cut down to what these tests need (its pre-work
@@ -14,58 +14,27 @@ from pdftext import labelled_texts
 # key; a pair activity; the anecdote the edit test changes; the talking point the heading
 # test lengthens, and a Wrap-up after it). Every full build below (there are five) renders
 # the whole kit about a fifth faster than with the whole MODULE as its second session.
-SECOND = """\
----
-title: Second Session
-minutes: 30
-objectives:
-  - Explain the fixture
-prework:
-  - title: PART-PREWORK-VIDEO
-    url: https://example.org/video
-    minutes: 12
-    kind: video
----
-FAC-OVERVIEW of the session.
 
-## Recap {minutes=10 kind=recap}
+def without(text: str, *pieces: str) -> str:
+    for piece in pieces:
+        assert piece in text, f"MODULE changed: {piece!r} is not in it"
+        text = text.replace(piece, "", 1)
+    return text
 
-FAC-TALKING-POINT about the recap.
 
-:::: prompt PART-PROMPT-TITLE
-lines: 3
-
-PART-PROMPT-TEXT: is it linear?
-
-::: answer
-FAC-ANSWER linear in the weights.
-:::
-::::
-
-## Pair flip {minutes=15 kind=pair}
-
-::: pair PART-PAIR-TITLE
-a: PART-ROLE-A explains
-b: PART-ROLE-B listens
-minutes: 5
-
-PART-PAIR-TEXT explain it to your partner.
-:::
-
-::: anecdote FAC-ANECDOTE-TITLE
-point: FAC-POINT the point
-source: FAC-SOURCE the teacher
-retell: FAC-RETELL in the third person
-
-FAC-STORY once upon a time.
-:::
-
-## Wrap-up {minutes=5 kind=wrap-up}
-
-::: check
-FAC-CHECK thumbs up?
-:::
-"""
+SECOND = without(
+    MODULE.replace("title: Fixture Session", "title: Second Session"),
+    "materials: [Whiteboard]\npreparation:\n  - task: Read the module\n    minutes: 30\n",
+    "think_about:\n  - What is a fixture?\n",
+    "::: say\nFAC-SAY welcome back.\n:::\n\n",
+    "::: note\nFAC-NOTE only for the facilitator.\n:::\n\n",
+    "debrief:\n  - PART-DEBRIEF what was hard?\n",
+    "::: example FAC-EXAMPLE-TITLE\nproduct: widget\n\nFAC-EXAMPLE-TEXT the widget learns.\n:::\n\n",
+    "::: cut FAC-CUT skip the anecdote\nsaves: 5\n:::\n\n",
+    "::: question\nFAC-QUESTION why?\n\n:::: answer\nFAC-QANSWER because.\n::::\n:::\n\n",
+    "::: misconception\nFAC-MISCONCEPTION more data always helps.\n\n"
+    ":::: answer\nFAC-MANSWER not always.\n::::\n:::\n\n",
+    "\n::: timing\nadd: FAC-ADD another flip\n:::\n")
 
 
 def two_session_kit(root):

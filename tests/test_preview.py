@@ -10,13 +10,13 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from browser import Browser, needs_chromium
+from browser import PATIENCE, Browser, needs_chromium
+from browser import wait_for as eventually
 from conftest import COURSE_YAML, FACILITATOR_ONLY, MODULE, PARTICIPANT, module, write_kit
 from kit.build import BuildOptions, Planner
 from kit.cli import main
@@ -29,7 +29,6 @@ SECOND = module("title: Second Session\nminutes: 10",
 GUIDE = "/fixture/guide/01-fixture.html"
 SHEET = "/fixture/worksheet/01-fixture.html"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 16  # served as bytes; never decoded here
-PATIENCE = 60  # seconds: a generous bound for the watcher and the browser, never asserted on
 
 
 def get(server: PreviewServer, path: str) -> tuple[int, str]:
@@ -41,18 +40,6 @@ def get(server: PreviewServer, path: str) -> tuple[int, str]:
         return response.status, response.read().decode("utf-8", "replace")
     finally:
         conn.close()
-
-
-def eventually(check, what: str):
-    """Poll `check()` until it returns something true; fail after PATIENCE seconds."""
-    deadline = time.monotonic() + PATIENCE
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.1)
 
 
 def reload_state(server) -> dict:
