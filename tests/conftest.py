@@ -126,10 +126,6 @@ FACILITATOR_ONLY = [
     "FAC-POINT", "FAC-SOURCE", "FAC-RETELL", "FAC-STORY", "FAC-EXAMPLE-TITLE", "FAC-EXAMPLE-TEXT",
     "FAC-QUESTION", "FAC-QANSWER", "FAC-MISCONCEPTION", "FAC-MANSWER", "FAC-CHECK", "FAC-CUT", "FAC-ADD",
 ]
-# A second session, for kits of two sessions: {**TWO_SESSIONS} as `files`.
-SECOND_MODULE = MODULE.replace("title: Fixture Session", "title: Second Session")
-TWO_SESSIONS = {"content/fixture/02-second.md": SECOND_MODULE}
-
 PARTICIPANT = ["PART-PREWORK-VIDEO", "PART-PROMPT-TITLE", "PART-PROMPT-TEXT", "PART-PAIR-TITLE",
                "PART-ROLE-A", "PART-ROLE-B", "PART-DEBRIEF", "PART-PAIR-TEXT"]
 

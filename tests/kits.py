@@ -82,3 +82,40 @@ LONG_KIT = {"content/fixture/02-long.md": long_module()}
 # what a build deletes needs it there when the cache is made; to every other test it is one
 # more file in the kit, which the build reads and leaves alone).
 TINY_KIT = {"content/fixture/01-fixture.md": TINY_MODULE, "content/fixture/.notes.tmp": "mine"}
+
+
+# --- two sessions, the second with a few block kinds (test_engine, test_assemble) -----------
+
+# The second session: the fixture's MODULE cut down to what these tests need (its pre-work
+# link, whose QR code is drawn on the worksheet; a prompt with an answer, for the answer
+# key; a pair activity; the anecdote the edit test changes; the talking point the heading
+# test lengthens, and a Wrap-up after it). The tests that only need every document of a
+# kit rendered again (a template or option change, workers replaced after each document)
+# use the one-session TINY_KIT.
+
+def without(text: str, *pieces: str) -> str:
+    for piece in pieces:
+        assert piece in text, f"MODULE changed: {piece!r} is not in it"
+        text = text.replace(piece, "", 1)
+    return text
+
+
+SECOND = without(
+    MODULE.replace("title: Fixture Session", "title: Second Session"),
+    "materials: [Whiteboard]\npreparation:\n  - task: Read the module\n    minutes: 30\n",
+    "think_about:\n  - What is a fixture?\n",
+    "::: say\nFAC-SAY welcome back.\n:::\n\n",
+    "::: note\nFAC-NOTE only for the facilitator.\n:::\n\n",
+    "debrief:\n  - PART-DEBRIEF what was hard?\n",
+    "::: example FAC-EXAMPLE-TITLE\nproduct: widget\n\nFAC-EXAMPLE-TEXT the widget learns.\n:::\n\n",
+    "::: cut FAC-CUT skip the anecdote\nsaves: 5\n:::\n\n",
+    "::: question\nFAC-QUESTION why?\n\n:::: answer\nFAC-QANSWER because.\n::::\n:::\n\n",
+    "::: misconception\nFAC-MISCONCEPTION more data always helps.\n\n"
+    ":::: answer\nFAC-MANSWER not always.\n::::\n:::\n\n",
+    "\n::: timing\nadd: FAC-ADD another flip\n:::\n")
+
+
+# Two sessions: the tiny one, and a second with a few block kinds (SECOND). Built once per
+# run with jobs=1 by shared_builds (test_engine's sequential build; test_assemble reads its
+# whole-course guide), and by test_engine's `cold` fixture with two workers.
+TWO_SESSION_KIT = {"content/fixture/01-fixture.md": TINY_MODULE, "content/fixture/02-second.md": SECOND}

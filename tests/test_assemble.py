@@ -5,14 +5,14 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
-from kit.build import BuildOptions, build
-
-from conftest import TWO_SESSIONS
+from kits import TWO_SESSION_KIT
 
 
 @pytest.fixture(scope="module")
 def guide(shared_builds):
-    _, out, _ = shared_builds.get(TWO_SESSIONS)  # two sessions, built once per run
+    # Two sessions (the tiny one, and one with a prompt, a question, a pair activity, links),
+    # built once per run: test_engine's sequential build.
+    _, out, _ = shared_builds.get(TWO_SESSION_KIT)
     return out / "fixture/facilitator-guide.pdf"
 
 
@@ -70,20 +70,9 @@ def test_assembled_guide_has_title_and_labels(guide):
     assert labels.index("1-1") % 2 == 0 and labels.index("2-1") % 2 == 0
 
 
-def test_two_builds_give_the_same_bytes_with_harfbuzz_subsetting(tmp_path, fixture_build):
-    from weasyprint.pdf import fonts
-
-    assert fonts.harfbuzz_subset is not None, "libharfbuzz-subset0 is missing: run tests/system-packages.sh"
-    # The first build is the shared one (the fixture kit, jobs=1); the second builds the same
-    # kit again, into a folder of its own (its own cache: every document is rendered afresh).
-    root, first, shared = fixture_build
-    again = build(root, BuildOptions(out=tmp_path / "b", jobs=1))
-    # Each build rendered every document itself: none came from a cache.
-    assert "fixture/sessions/01-fixture-guide.pdf" in again.rendered
-    assert sorted(again.rendered) == sorted(shared.rendered)
-    for name in ("facilitator-guide.pdf", "participant-worksheets.pdf", "sessions/01-fixture-guide.pdf",
-                 "sessions/01-fixture-worksheet.pdf"):
-        assert (first / "fixture" / name).read_bytes() == (tmp_path / "b/fixture" / name).read_bytes()
+# Two builds give the same bytes with HarfBuzz subsetting: test_engine's
+# test_parallel_and_sequential_builds_give_identical_pdfs (a parallel and a sequential
+# build, each with its own cache, byte for byte).
 
 
 def test_two_renderings_give_the_same_bytes_with_fonttools_subsetting(monkeypatch):
@@ -100,7 +89,7 @@ def test_two_renderings_give_the_same_bytes_with_fonttools_subsetting(monkeypatc
     monkeypatch.setattr(fonts, "harfbuzz_subset", None)
     monkeypatch.setattr(fonts.Font, "_fonttools_subset", lambda self, *a: used.append(1) or real(self, *a))
     monkeypatch.setattr(timeTools, "time", type("Clock", (), {"time": staticmethod(lambda: next(clock))}))
-    html = "<html lang='en'><title>T</title><h1>Reproducible</h1><p>Body text, <b>bold</b>, <i>italic</i>.</p>"
+    html = "<html lang='en'><title>T</title><p>Body text.</p>"  # one font to subset (Inter, as printed)
     css = "body { font-family: Inter, 'DejaVu Sans', sans-serif }"
     first = render_pdf(html, css, "file:///nowhere/", [], "doc").pdf
     monkeypatch.setattr(timeTools, "time", type("Clock", (), {"time": staticmethod(lambda: 1_800_000_000.0)}))

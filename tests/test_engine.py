@@ -1,45 +1,21 @@
 """The build cache re-renders exactly what an edit touches; parallel equals sequential."""
 import shutil
+from pathlib import Path
 
 import pytest
 
 import kit.engine
 from kit.build import BuildOptions, build
 
-from conftest import MODULE, tiny_kit
+from conftest import write_kit
+from kits import TINY_KIT, TWO_SESSION_KIT
 from pdftext import labelled_texts
 
-# The second session: the fixture's MODULE cut down to what these tests need (its pre-work
-# link, whose QR code is drawn on the worksheet; a prompt with an answer, for the answer
-# key; a pair activity; the anecdote the edit test changes; the talking point the heading
-# test lengthens, and a Wrap-up after it). Every full build below (there are five) renders
-# the whole kit about a fifth faster than with the whole MODULE as its second session.
-
-def without(text: str, *pieces: str) -> str:
-    for piece in pieces:
-        assert piece in text, f"MODULE changed: {piece!r} is not in it"
-        text = text.replace(piece, "", 1)
-    return text
-
-
-SECOND = without(
-    MODULE.replace("title: Fixture Session", "title: Second Session"),
-    "materials: [Whiteboard]\npreparation:\n  - task: Read the module\n    minutes: 30\n",
-    "think_about:\n  - What is a fixture?\n",
-    "::: say\nFAC-SAY welcome back.\n:::\n\n",
-    "::: note\nFAC-NOTE only for the facilitator.\n:::\n\n",
-    "debrief:\n  - PART-DEBRIEF what was hard?\n",
-    "::: example FAC-EXAMPLE-TITLE\nproduct: widget\n\nFAC-EXAMPLE-TEXT the widget learns.\n:::\n\n",
-    "::: cut FAC-CUT skip the anecdote\nsaves: 5\n:::\n\n",
-    "::: question\nFAC-QUESTION why?\n\n:::: answer\nFAC-QANSWER because.\n::::\n:::\n\n",
-    "::: misconception\nFAC-MISCONCEPTION more data always helps.\n\n"
-    ":::: answer\nFAC-MANSWER not always.\n::::\n:::\n\n",
-    "\n::: timing\nadd: FAC-ADD another flip\n:::\n")
-
-
-def two_session_kit(root):
-    """Two sessions: the tiny one, and a second with a few block kinds (SECOND)."""
-    return tiny_kit(root, {"content/fixture/02-second.md": SECOND})
+# What a build of TINY_KIT renders (its five PDFs are assembled from these).
+TINY_DOCUMENTS = sorted([
+    "fixture/sessions/01-fixture-guide.pdf", "fixture/sessions/01-fixture-worksheet.pdf",
+    "fixture/front-worksheet.pdf", "fixture/front-guide.pdf", "fixture/sessions/00-introduction-guide.pdf",
+    "fixture/sessions/01-fixture-answer-key.pdf"])
 
 
 def outputs(out):
@@ -50,15 +26,16 @@ def outputs(out):
 def cold(tmp_path_factory):
     """The two-session kit built once, by two workers, into a fresh folder. Shared: tests
     read it, or build into their own copy of it (warm_copy), never change it."""
-    root = two_session_kit(tmp_path_factory.mktemp("kit"))
+    root = write_kit(tmp_path_factory.mktemp("kit"), TWO_SESSION_KIT)
     out = tmp_path_factory.mktemp("out")
     result = build(root, BuildOptions(out=out, jobs=2))
     return root, out, result
 
 
 def warm_copy(cold, tmp_path):
-    """A kit and output folder of this test's own, as the cold build left them: the cache
-    and build record hold no paths of the kit's, so a copy is as warm as the original."""
+    """A kit and output folder of this test's own, as the cold build (or a shared one) left
+    them: the cache and build record hold no paths of the kit's, so a copy is as warm as
+    the original."""
     root, out, _ = cold
     return shutil.copytree(root, tmp_path / "kit"), shutil.copytree(out, tmp_path / "out", symlinks=True)
 
@@ -95,30 +72,51 @@ def test_editing_one_anecdote_renders_only_that_guide_and_the_cover(cold, tmp_pa
     assert "once upon a new time" in " ".join(text for _, text in session_two)
 
 
-def test_a_template_change_renders_everything(cold, tmp_path):
-    root, out = warm_copy(cold, tmp_path)
+@pytest.fixture
+def tiny(shared_builds):
+    """TINY_KIT built once per run (jobs=1), shared with test_hardening and test_output_folder."""
+    return shared_builds.get(TINY_KIT)
+
+
+def test_a_template_change_renders_everything(tiny, tmp_path):
+    root, out = warm_copy(tiny, tmp_path)
     css = root / "templates/guide.css"
     css.parent.mkdir(exist_ok=True)
     from kit.paths import bundled_templates
     css.write_text((bundled_templates() / "guide.css").read_text() + "\n.say { font-weight: bold; }\n")
     result = build(root, BuildOptions(out=out, jobs=1))
-    assert len(set(result.rendered)) == 9  # templates may be shared: every document is rendered again
+    assert sorted(set(result.rendered)) == TINY_DOCUMENTS  # templates may be shared: every document is rendered again
 
 
-def test_an_option_change_renders_everything(cold, tmp_path):
-    root, out = warm_copy(cold, tmp_path)
+def test_an_option_change_renders_everything(tiny, tmp_path):
+    root, out = warm_copy(tiny, tmp_path)
     result = build(root, BuildOptions(out=out, jobs=1, paper="letter"))
-    assert len(set(result.rendered)) == 9  # (the cover twice when its early guess was wrong)
+    assert sorted(set(result.rendered)) == TINY_DOCUMENTS  # (the cover twice when its early guess was wrong)
 
 
-def test_parallel_and_sequential_builds_give_identical_pdfs(cold, tmp_path, monkeypatch):
-    root, par, _ = cold  # the parallel build: two workers, each rendering several documents
-    build(root, BuildOptions(out=tmp_path / "seq", jobs=1))
-    # Workers replaced after every document (they are, every few, on long courses).
+def test_parallel_and_sequential_builds_give_identical_pdfs(cold, tiny, shared_builds, tmp_path, monkeypatch):
+    """Also: two builds give the same bytes with HarfBuzz subsetting (the parallel build and
+    the sequential one, in kits of their own, each with its own cache)."""
+    from weasyprint.pdf import fonts
+
+    assert fonts.harfbuzz_subset is not None, "libharfbuzz-subset0 is missing: run tests/system-packages.sh"
+    _, par_out, par_result = cold  # the parallel build: two workers, each rendering several documents
+    _, seq_out, seq_result = shared_builds.get(TWO_SESSION_KIT)  # the sequential build (jobs=1)
+    # Each build rendered every document itself: none came from a cache.
+    assert "fixture/sessions/01-fixture-guide.pdf" in par_result.rendered
+    assert sorted(par_result.rendered) == sorted(seq_result.rendered)
+    seq, par = outputs(seq_out), outputs(par_out)
+    names = ("facilitator-guide.pdf", "participant-worksheets.pdf", "sessions/01-fixture-guide.pdf",
+             "sessions/01-fixture-worksheet.pdf")
+    assert {Path("fixture") / name for name in names} <= set(seq)
+    assert len(seq) == 7 and seq == par
+    # Workers replaced after every document (they are, every few, on long courses): the tiny
+    # kit, against its shared sequential build.
     monkeypatch.setattr(kit.engine, "DOCUMENTS_PER_WORKER", 1)
-    build(root, BuildOptions(out=tmp_path / "fresh", jobs=2))
-    seq, par, fresh = outputs(tmp_path / "seq"), outputs(par), outputs(tmp_path / "fresh")
-    assert len(seq) == 7 and seq == par == fresh
+    tiny_root, tiny_out, _ = tiny  # shared: built from a copy of its kit
+    build(shutil.copytree(tiny_root, tmp_path / "kit"), BuildOptions(out=tmp_path / "fresh", jobs=2))
+    tiny_seq, fresh = outputs(tiny_out), outputs(tmp_path / "fresh")
+    assert len(tiny_seq) == 5 and tiny_seq == fresh
 
 
 def test_a_deleted_output_is_written_again(cold, tmp_path):
