@@ -216,6 +216,18 @@ class SharedBuilds:
         return self.memo[digest]
 
 
+def cached_copy(root: Path, built: Path, tmp_path: Path, out: Path | None = None) -> tuple[Path, Path]:
+    """A copy of a built kit (`root`, built into `built`), and an output folder (`out`, by
+    default tmp_path / "out") that holds that build's cache but none of its PDFs: a build
+    into it renders nothing (every document is in the cache) and writes every output, as a
+    first build does."""
+    from kit.engine import CACHE_DIR
+
+    out = out if out is not None else tmp_path / "out"
+    shutil.copytree(built / CACHE_DIR, out / CACHE_DIR, symlinks=True)
+    return shutil.copytree(root, tmp_path / "kit"), out
+
+
 def _shared_folder(tmp_path_factory) -> Path:
     """A folder every xdist worker of this run sees (the workers' base folders share a parent)."""
     base = tmp_path_factory.getbasetemp()

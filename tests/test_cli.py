@@ -8,12 +8,27 @@ from pypdf import PdfReader
 from kit.cli import main
 from kit.errors import Problem
 
-from conftest import MODULE, module, tiny_kit, write_kit
+from conftest import cached_copy, module, write_kit
+from kits import TINY_KIT
 
-# The fixture session with two lint warnings (kit.checks): an http: pre-work link and an
-# http: link in the text. Each leaves the kit valid: build renders it.
-LINTED = (MODULE.replace("https://example.org/video", "http://example.org/video")
-          + "\nSee [the notes](http://example.org/notes).\n")
+# A small session whose only lint warnings (kit.checks) are two: an http: pre-work link
+# (line 6) and an http: link in the text (line 13). Everything else a clean session has
+# (objectives, a question with its answer, a cut after the midpoint, a timing note) is
+# there, so nothing else warns. Each leaves the kit valid: build renders it.
+LINTED = module(
+    "title: Linted\nminutes: 10\nobjectives: [Read the notes]\n"
+    "prework:\n  - title: Video\n    url: http://example.org/video\n    minutes: 5\n    kind: video",
+    "## Notes {minutes=10 kind=discussion}\n\nSee [the notes](http://example.org/notes).\n\n"
+    "::: question\nWhy?\n\n:::: answer\nBecause.\n::::\n:::\n\n"
+    "::: cut Skip the notes\nsaves: 2\n:::\n\n::: timing\nadd: another question\n:::\n")
+
+
+def cached(shared, tmp_path):
+    """A copy of a shared build's kit, and an output folder with its cache only (cached_copy).
+    `kit build` rendering for real, through the command line, is
+    test_build_in_an_empty_folder_builds_the_bundled_course."""
+    root, out, _ = shared
+    return cached_copy(root, out, tmp_path)
 
 
 def test_help_explains_every_command():
@@ -28,12 +43,13 @@ def test_help_explains_every_command():
         assert "KIT_DIR" in sub.output
 
 
-def test_build_writes_pdfs(tmp_path):
-    root = tiny_kit(tmp_path / "kit")
-    result = CliRunner().invoke(main, ["build", str(root), "-o", str(tmp_path / "out"), "-j", "1"])
+def test_build_writes_pdfs(tmp_path, shared_builds):
+    root, out = cached(shared_builds.get(TINY_KIT), tmp_path)  # the tiny kit of test_output_folder
+    assert not (out / "fixture").exists()
+    result = CliRunner().invoke(main, ["build", str(root), "-o", str(out), "-j", "1"])
     assert result.exit_code == 0, result.output
     assert "facilitator-guide.pdf" in result.output
-    assert len(PdfReader(str(tmp_path / "out/fixture/facilitator-guide.pdf")).pages) >= 3
+    assert len(PdfReader(str(out / "fixture/facilitator-guide.pdf")).pages) >= 3
 
 
 def test_build_error_is_path_line_message_and_exit_1(tmp_path):
@@ -133,11 +149,12 @@ def test_build_shows_the_warnings_of_check_and_strict_stops_it_before_writing(tm
     assert guide.stat().st_mtime_ns == stamp
 
 
-def test_build_strict_on_a_kit_without_warnings_builds(tmp_path):
-    root = write_kit(tmp_path / "kit")
-    result = CliRunner().invoke(main, ["build", str(root), "-o", str(tmp_path / "out"), "--strict", "-q", "-j", "1"])
+def test_build_strict_on_a_kit_without_warnings_builds(tmp_path, fixture_build):
+    root, out = cached(fixture_build, tmp_path)  # the fixture kit (write_kit's), which has no warnings
+    assert not (out / "fixture").exists()
+    result = CliRunner().invoke(main, ["build", str(root), "-o", str(out), "--strict", "-q", "-j", "1"])
     assert result.exit_code == 0, result.output
-    assert result.output == "" and (tmp_path / "out/fixture/facilitator-guide.pdf").is_file()
+    assert result.output == "" and (out / "fixture/facilitator-guide.pdf").is_file()
 
 
 def commands(group: click.Group, prefix: tuple = ()):

@@ -17,7 +17,7 @@ from pathlib import Path
 import jinja2
 import pytest
 from click.testing import CliRunner
-from conftest import write_kit
+from conftest import module, write_kit
 from pdftext import all_text
 
 from kit import render
@@ -426,6 +426,18 @@ def test_bundled_templates_render_in_the_sandbox_well_within_the_limits(tmp_path
     assert isinstance(planner.env, jinja2.sandbox.ImmutableSandboxedEnvironment)
 
 
+# A small session for the real build below: three segments (so three rows in the run
+# sheet), one prompt (PART-PROMPT-TITLE, on the worksheet too) and one anecdote
+# (FAC-ANECDOTE-TITLE, guide only); about half the pages of the fixture session's.
+OVERRIDDEN_SESSION = module(
+    "title: Overridden Session\nminutes: 30\nobjectives: [Override a template]",
+    "## Recap {minutes=10 kind=recap}\n\n:::: prompt PART-PROMPT-TITLE\nlines: 2\n\nIs it linear?\n\n"
+    "::: answer\nIn the weights.\n:::\n::::\n\n"
+    "## Story {minutes=10 kind=discussion}\n\n::: anecdote FAC-ANECDOTE-TITLE\npoint: The point.\n"
+    "source: A teacher.\nretell: Briefly.\n\nOnce upon a time.\n:::\n\n"
+    "## Wrap {minutes=10 kind=wrap-up}\n\nWhat changed?\n")
+
+
 def test_kit_overrides_still_work_in_a_real_build(tmp_path):
     bundled = (bundled_templates() / "guide-session.html").read_text(encoding="utf-8")
     session_title = '<h1 class="session-title"'
@@ -440,6 +452,7 @@ def test_kit_overrides_still_work_in_a_real_build(tmp_path):
         "parts/marks.html": "{% macro mark(who) %}<p>{{ who }}-{{ caller() }}-MARKER</p>{% endmacro %}",
         "guide.css": 'h1.session-title::after { content: " CSS-OVERRIDE-MARKER"; }\n',
     })
+    write_kit(root, {"content/fixture/01-fixture.md": OVERRIDDEN_SESSION})
     out = tmp_path / "out"
     build(root, BuildOptions(out=out, jobs=1))
     guide = all_text(out / "fixture/facilitator-guide.pdf")

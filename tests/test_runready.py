@@ -9,14 +9,14 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from pypdf import PdfReader
 
 from conftest import module, write_kit
+from htmltext import printed_pdfs
 from kit.build import BuildOptions, build
 from kit.cli import main
 from kit.loader import load_kit
 from kit.views import recovery_plan
-from pdftext import all_text, norm, pages_text
+from pdftext import all_text, labelled_texts, pages_text
 
 COURSE = """\
 title: Ready Course
@@ -285,10 +285,11 @@ def test_nothing_new_of_the_facilitators_reaches_the_worksheet(built):
 
 def test_the_whole_guide_holds_each_sessions_answer_key(built):
     _, guide, _, out = built
-    whole = PdfReader(str(out / "fixture" / "facilitator-guide.pdf"))
-    assert "KEY-ANSWER-TWO" in " ".join(norm(p.extract_text() or "") for p in whole.pages)
-    labels = whole.page_labels
-    assert any(label.startswith("K1-") for label in labels)
+    # only the pages of session 1's answer key are read (pypdf reads a page in about 0.1 s):
+    # there must be some, and the answer is on them, so it is in the whole guide
+    key = labelled_texts(out / "fixture" / "facilitator-guide.pdf", lambda label: label.startswith("K1-"))
+    assert any(label.startswith("K1-") for label, _ in key)
+    assert "KEY-ANSWER-TWO" in " ".join(text for _, text in key)
 
 
 def check_output(root) -> tuple[int, str]:
@@ -395,5 +396,6 @@ def test_a_title_a_kind_cannot_print_is_a_warning_and_a_notes_title_is_printed(t
     assert (f"content/fixture/01-fixture.md:{line}: warning: a 'say' block has no title, so 'SAY-TITLE' "
             "is not printed") in output
     assert "NOTE-TITLE" not in output
-    build(root, BuildOptions(out=tmp_path / "out", jobs=1))
-    assert "NOTE-TITLE the board" in all_text(tmp_path / "out/fixture/sessions/01-fixture-guide.pdf")
+    # The words the session's guide prints, from the HTML the build renders (what a page
+    # says is the point here, not its layout): no WeasyPrint rendering of a second kit.
+    assert "NOTE-TITLE the board" in printed_pdfs(root)["fixture/sessions/01-fixture-guide.pdf"]
