@@ -223,9 +223,10 @@ def cached_copy(root: Path, built: Path, tmp_path: Path, out: Path | None = None
     first build does."""
     from kit.engine import CACHE_DIR
 
+    root = shutil.copytree(root, tmp_path / "kit")  # first: `out` may be inside the copy
     out = out if out is not None else tmp_path / "out"
     shutil.copytree(built / CACHE_DIR, out / CACHE_DIR, symlinks=True)
-    return shutil.copytree(root, tmp_path / "kit"), out
+    return root, out
 
 
 def _shared_folder(tmp_path_factory) -> Path:

@@ -21,7 +21,7 @@ from kit.build import BuildOptions, build
 from kit.engine import CACHE_DIR, Cache
 from kit.errors import KitError
 
-from conftest import tiny_kit, write_kit
+from conftest import cached_copy, tiny_kit, write_kit
 from kits import TINY_KIT
 from test_hardening import opened_during
 
@@ -42,14 +42,8 @@ def built(tiny_build, tmp_path: Path):
 
 
 def cached(tiny_build, tmp_path: Path, out: Path | None = None):
-    """A copy of the tiny kit, and an output folder (`out`, by default beside the kit) that
-    holds the shared build's cache but none of its PDFs: a build into it renders nothing
-    (every document is in the cache) and writes every output, as a first build does."""
-    root, built_out = tiny_build
-    root = shutil.copytree(root, tmp_path / "kit")
-    out = out if out is not None else tmp_path / "out"
-    shutil.copytree(built_out / CACHE_DIR, out / CACHE_DIR, symlinks=True)
-    return root, out
+    """A copy of the tiny kit, and an output folder holding its shared build's cache only."""
+    return cached_copy(*tiny_build, tmp_path, out)
 
 
 def pdfs(out: Path) -> dict[str, bytes]:
