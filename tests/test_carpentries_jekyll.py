@@ -253,6 +253,29 @@ def test_the_oldest_heading_syntax():
     assert "{." not in text and "## After pouring" in text
 
 
+def test_an_oldest_heading_box_runs_past_a_heading_inside_code(tmp_path):
+    # The box ends at the next `##` heading outside code. Inside a four-backtick block, a
+    # three-backtick line is code, not the block's end, and so is the `##` after it.
+    lesson = make_lesson(tmp_path, {"01-box.md": """\
+## Try it {.challenge}
+
+````
+```
+## INSIDE-CODE not a heading
+````
+
+BOX-TAIL still in the box.
+
+## After the box
+"""})
+    converted, _ = read(lesson)
+    text = converted.episodes[0].text
+    assert structure(text) == ["challenge"]
+    box = body_of(text, "challenge")
+    assert "## INSIDE-CODE not a heading" in box and "BOX-TAIL still in the box." in box
+    assert "## After the box" not in box
+
+
 def test_r_markdown_is_read_from_the_rmd_and_its_chunks_stay_code():
     lesson, _ = read(LESSON)
     milk = episode(lesson, "03-milk.Rmd")

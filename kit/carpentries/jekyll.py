@@ -500,12 +500,9 @@ class _Reader:
     def _code(self, lines, i: int, fence: re.Match, out: list[_Out], page: _Page) -> int:
         """A fenced code block from lines[i]; the attribute line after it, if any, names its
         language. Returns the index after what was read."""
-        indent, marks, info = fence.group(1), fence.group(2), fence.group(3).strip()
+        indent, info = fence.group(1), fence.group(3).strip()
         start_line = lines[i][1]
-        closing = re.compile(rf"^\s*{re.escape(marks[0])}{{{len(marks)},}}\s*$")
-        j = i + 1
-        while j < len(lines) and not closing.match(lines[j][0]):
-            j += 1
+        j = _fence_end(lines, i, fence)
         body = lines[i + 1:j]
         if j >= len(lines):
             self.problems.warning(page.source, start_line, "this code block is never closed: it runs to the end "
@@ -619,17 +616,18 @@ class _Reader:
         """`## Title {.challenge}` outside a blockquote (the oldest lessons): the box runs to the
         next heading of the same or a higher level."""
         level = len(old[0])
-        j, fenced = i + 1, None
+        j = i + 1
         while j < len(lines):
             text = lines[j][0]
             fence = FENCE_RE.match(text)
-            if fence:
-                fenced = None if fenced and fence.group(2)[0] == fenced else (fenced or fence.group(2)[0])
-            elif fenced is None:
-                heading = HEADING_RE.match(text)
-                if heading and len(heading.group(1)) <= level:
-                    break
+            if fence:  # a heading inside code is code: the box goes on past the block
+                j = _fence_end(lines, j, fence) + 1
+                continue
+            heading = HEADING_RE.match(text)
+            if heading and len(heading.group(1)) <= level:
+                break
             j += 1
+        j = min(j, len(lines))
         first = (f"{old[0]} {old[1]}", lines[i][1])  # without its class, or it recurses
         converted = self._convert([first, *lines[i + 1:j]], page, depth + 1)
         out.extend(_div(old[2], converted, lines[i][1], lines[j - 1][1]))
@@ -745,6 +743,17 @@ def _lazy_end(text: str) -> bool:
     """Whether a line ends a blockquote that kramdown would otherwise continue lazily."""
     return (not text.strip() or bool(IAL_RE.match(text)) or bool(EOB_RE.match(text))
             or bool(HTML_BLOCK_RE.match(text)))
+
+
+def _fence_end(lines: list[tuple[str, int]], i: int, fence: re.Match) -> int:
+    """The index of the line that closes the code block opened by `fence` at lines[i] (the
+    same mark, at least as long, alone on its line), or len(lines) if nothing closes it."""
+    marks = fence.group(2)
+    closing = re.compile(rf"^\s*{re.escape(marks[0])}{{{len(marks)},}}\s*$")
+    j = i + 1
+    while j < len(lines) and not closing.match(lines[j][0]):
+        j += 1
+    return j
 
 
 def _old_heading_kind(inner: list[tuple[str, int]]) -> str | None:
