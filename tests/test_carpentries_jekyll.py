@@ -33,20 +33,31 @@ def episode(lesson, name: str) -> ConvertedEpisode:
     return next(e for e in lesson.episodes if e.source.endswith(name))
 
 
-def structure(text: str) -> list[str]:
-    """Every div as the path of kinds from the outermost ('challenge/solution'), in order;
-    asserts that divs and code fences are balanced."""
-    found, stack, fence = [], [], None
+def prose_lines(text: str):
+    """Yield (line, None) for each line of `text` outside fenced code; at the end, yield
+    (None, fence): the fence still open ('' when every block was closed)."""
+    fence = ""
     for line in text.split("\n"):
         code = FENCE_RE.match(line)
         if fence:
             if code and code.group(1)[0] == fence[0] and len(code.group(1)) >= len(fence) \
                     and not line.strip().strip(fence[0]):
-                fence = None
-            continue
-        if code:
+                fence = ""
+        elif code:
             fence = code.group(1)
-            continue
+        else:
+            yield line, None
+    yield None, fence
+
+
+def structure(text: str) -> list[str]:
+    """Every div as the path of kinds from the outermost ('challenge/solution'), in order;
+    asserts that divs and code fences are balanced."""
+    found, stack = [], []
+    for line, open_fence in prose_lines(text):
+        if line is None:
+            assert not stack and not open_fence, (stack, open_fence)
+            break
         div = DIV_RE.match(line)
         if div and div.group(2):
             stack.append(div.group(2))
@@ -54,24 +65,12 @@ def structure(text: str) -> list[str]:
         elif div:
             assert stack, f"a closing fence closes nothing: {line!r}"
             stack.pop()
-    assert not stack and fence is None, (stack, fence)
     return found
 
 
 def prose(text: str) -> list[str]:
     """The lines of `text` outside fenced code."""
-    kept, fence = [], None
-    for line in text.split("\n"):
-        code = FENCE_RE.match(line)
-        if fence:
-            if code and code.group(1)[0] == fence[0] and len(code.group(1)) >= len(fence) \
-                    and not line.strip().strip(fence[0]):
-                fence = None
-        elif code:
-            fence = code.group(1)
-        else:
-            kept.append(line)
-    return kept
+    return [line for line, _ in prose_lines(text) if line is not None]
 
 
 def body_of(text: str, kind: str, nth: int = 0) -> str:
