@@ -22,6 +22,7 @@ from pypdf.generic import ContentStream
 
 from kit.links import url_text
 from kits import DENSE_KIT, DENSE_ONLY, LONG_KIT, RESOURCE_URL, SEGMENTS, TOKEN_URL, URL
+from pdftext import file_key, raw_pages_text
 
 MIN_PT = 7.5
 DOCUMENTS = ("01-fixture-guide.pdf", "02-dense-guide.pdf", "02-dense-worksheet.pdf")
@@ -40,23 +41,8 @@ def built(request, shared_builds):
     return {name: (fixture if name.startswith("01-") else dense) / "fixture/sessions" / name for name in DOCUMENTS}
 
 
-def _key(path) -> tuple:
-    stat = Path(path).stat()
-    return str(Path(path).resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns
-
-
-# What each PDF gave, read once per file: pypdf's text of each page, as extract_text gives it
-# (not normalised), and pdftotext's words of each page.
-_TEXT: dict[tuple, list[str]] = {}
+# pdftotext's words of each page, read once per file (one run gives every page's).
 _WORDS: dict[tuple, list[list[tuple[float, float, float, str]]]] = {}
-
-
-def raw_pages_text(path) -> list[str]:
-    """pypdf's text of every page, as `page.extract_text() or ""` gives it."""
-    key = _key(path)
-    if key not in _TEXT:
-        _TEXT[key] = [page.extract_text() or "" for page in PdfReader(str(path)).pages]
-    return list(_TEXT[key])
 
 
 # --- URLs --------------------------------------------------------------------------------
@@ -81,7 +67,7 @@ WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="
 def words(pdf, page: int) -> list[tuple[float, float, float, str]]:
     """(xMin, yMin, xMax, text) of every word on a page (1-based), as pdftotext sees them
     (one pdftotext run per file gives every page's)."""
-    key = _key(pdf)
+    key = file_key(pdf)
     if key not in _WORDS:
         xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"],
                              capture_output=True, text=True, check=True).stdout
