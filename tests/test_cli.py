@@ -10,6 +10,7 @@ from kit.errors import Problem
 
 from conftest import cached_copy, module, write_kit
 from kits import TINY_KIT
+from pdftext import pages_text
 
 # A small session whose only lint warnings (kit.checks) are two: an http: pre-work link
 # (line 6) and an http: link in the text (line 13). Everything else a clean session has
@@ -110,7 +111,13 @@ def test_build_in_an_empty_folder_builds_the_bundled_course(tmp_path, monkeypatc
     sheets = tmp_path / "build/ml-at-scale/participant-worksheets.pdf"
     assert len(PdfReader(str(guide)).pages) > 10 and len(PdfReader(str(sheets)).pages) >= 5
     # four sessions' guides and worksheets, and the introduction
-    assert len(list((tmp_path / "build/ml-at-scale/sessions").glob("*.pdf"))) == 9
+    sessions = sorted((tmp_path / "build/ml-at-scale/sessions").glob("*.pdf"))
+    assert len(sessions) == 9
+    # Each session's first page holds all of its opener (objectives, pre-work, preparation):
+    # the run sheet is the second page.
+    for guide in (p for p in sessions if p.name.endswith("-guide.pdf") and not p.name.startswith("00-")):
+        pages = pages_text(guide)
+        assert "RUN SHEET · KEEP IT ON THE TABLE" in pages[1], guide.name
 
 
 def check_warnings(root) -> list[str]:
