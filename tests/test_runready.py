@@ -265,6 +265,9 @@ def test_the_answer_key_reproduces_the_worksheet_page_for_page(built):
     # numbered W1-1, W1-2: never the guide's own 1-1, 1-2
     assert [page.split()[-1] for page in sheet_pages] == ["w1-1", "w1-2"]
     assert "answer key · worksheet page w1-2" in key_pages[1]
+    # a loose page of the key says what it is across its top; no worksheet page does
+    band = "answer key · for the facilitator only · never hand it out"
+    assert all(band in page for page in key_pages) and not any(band in page for page in sheet_pages)
     key = " ".join(key_pages)
     assert key.index("question 1") < key.index("key-answer-one") < key.index("question 2") \
         < key.index("key-answer-two")
@@ -289,6 +292,7 @@ def test_the_whole_guide_holds_each_sessions_answer_key(built):
     # there must be some, and the answer is on them, so it is in the whole guide
     key = labelled_texts(out / "fixture" / "facilitator-guide.pdf", lambda label: label.startswith("K1-"))
     assert any(label.startswith("K1-") for label, _ in key)
+    assert all("ANSWER KEY · FOR THE FACILITATOR ONLY · NEVER HAND IT OUT" in text for _, text in key)
     assert "KEY-ANSWER-TWO" in " ".join(text for _, text in key)
 
 
