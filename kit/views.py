@@ -326,6 +326,28 @@ def link_codes(session: m.Session, resources: bool = True) -> dict[str, Image]:
 
 
 @dataclass(frozen=True)
+class LastCall:
+    """When the cuts are not enough: the moment to leave whatever is running for the last
+    segment (the wrap-up), so that the session still ends on time."""
+    at: str         # that segment's planned start, as printed: the moment, on the clock
+    number: int     # its number in the run sheet
+    title: str
+    minutes: int
+    end: str        # the session's planned end, as printed
+    anchor: str
+
+
+def last_call(session: m.Session, start_clock: int | None = None) -> LastCall | None:
+    """None for a session of one segment: there is nothing to leave for its last."""
+    if len(session.segments) < 2:
+        return None
+    fmt = time_label(start_clock)
+    last = session.segments[-1]
+    return LastCall(fmt(last.start), len(session.segments), last.title, last.minutes,
+                    fmt(session.planned_minutes), segment_anchor(session, len(session.segments) - 1))
+
+
+@dataclass(frozen=True)
 class Standalone:
     """What a session printed alone needs of its course: the organisation, the products
     the session names, the general moves, the recovery plan and the worksheet's numbers."""
@@ -336,6 +358,7 @@ class Standalone:
     midpoint: str               # the session's midpoint, as printed
     recoverable: int            # minutes the cuts can recover from the midpoint on
     numbers: tuple[tuple[m.Source, int], ...]
+    last_call: LastCall | None = None
 
     def number_of(self, block) -> int | None:
         return of_block(self.numbers, block)
@@ -383,7 +406,7 @@ def guide_context(session: m.Session, start_clock: int | None = None,
     standalone = Standalone(org, named_products(session, org), course.moves if course else (),
                             recovery_plan(session, start_clock), fmt(midpoint(session)),
                             recoverable(session, midpoint(session))[0],
-                            tuple(question_numbers(session).items()))
+                            tuple(question_numbers(session).items()), last_call(session, start_clock))
     return {"timeline": timeline_image(session, start_clock), "qr": link_codes(session),
             "block_macros": guide_macros(), "alone": standalone,
             "debrief": debrief_page(session, start_clock), "took": took or {}}

@@ -353,6 +353,8 @@ def test_guide_uses_the_organisations_examples(guides):
     assert "FAC-S2-BUNDLED" not in second
     assert "Bring your own example".upper() not in second.upper()
     assert second.index("FAC-S2-BEFORE") < second.index("ORG-EXAMPLE-TEXT") < second.index("FAC-S2-AFTER")
+    # the examples are the company's own: no advice for a company whose products differ
+    assert "Globex" in second and "products are different?" not in second
 
 
 def test_guide_prints_a_bring_your_own_box_where_there_is_a_gap(guides, built):

@@ -213,6 +213,19 @@ def test_the_run_sheet_says_what_can_still_be_recovered_at_each_boundary(built):
     assert "c1 cut-one drop the drawing saves 5 min 0:25 (before the plan's midpoint) drawing" in plan
     assert "c2 cut-two shorten the debrief saves 3 min 0:42 flip" in plan
     assert "c3 cut-three skip the second prompt saves 4 min 0:50 wrap" in plan
+    # and what to do when they are not enough: leave for the wrap-up when the plan starts it
+    assert ("still behind when the cuts run out? at 0:45 on the clock, leave whatever is running and go to "
+            "4 · wrap (15 min): the session still ends on time, at 1:00.") in plan
+
+
+def test_a_session_without_cuts_still_says_when_to_leave_for_its_last_segment(tmp_path):
+    no_cuts = re.sub(r"::: cut [^\n]*\nsaves: \d+\n(?:[^:][^\n]*\n)*:::\n", "", READY)
+    assert READY.count("::: cut") == 3 and "::: cut" not in no_cuts
+    root = ready_kit(tmp_path / "kit", no_cuts)
+    guide = printed_pdfs(root)["fixture/sessions/01-fixture-guide.pdf"]
+    assert "Recovery plan" not in guide
+    assert ("Running late? This session has no planned cuts. At 0:45 on the clock, leave whatever is running "
+            "and go to 4 · Wrap (15 min): the session still ends on time, at 1:00.") in guide
 
 
 def test_fallbacks_stand_beside_their_questions_and_the_moves_card_is_printed(built):
@@ -244,6 +257,9 @@ def test_the_guide_names_the_company_its_products_and_the_think_about_questions(
     card = card[card.index("the company in the examples"):]
     assert "acme: org-about makes things." in card
     assert "acme is fictional: a company made up for this course's examples." in card
+    # a stand-in whose company's products differ is told what to do with the examples
+    assert ("your company's products are different? tell each example as it is printed, then ask the room "
+            "where the same thing happens in your own products") in card
     assert "acme widget widget-about sorts the mail." in card  # named in the opening's talk
     assert "gizmo-about named only" in card
     assert "gadget-about" not in guide_text(built)              # never named in the session
