@@ -6,6 +6,9 @@
 2. Nothing on the run sheet is printed below 7.5 pt: the table (headers, cues and their
    labels, code), and the timeline's labels, whose size is the SVG's font-size times the
    scale at which the image is printed.
+3. Printed on both sides, the worksheet's feedback card is a sheet of its own: it is always
+   on a right-hand page, so nothing a participant wrote is on its back (a left-hand page
+   before it is left blank, and says so).
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from pypdf.generic import ContentStream
 
 from kit.links import url_text
 from kits import DENSE_KIT, DENSE_ONLY, LONG_KIT, RESOURCE_URL, SEGMENTS, TOKEN_URL, URL
-from pdftext import file_key, raw_pages_text
+from pdftext import file_key, pages_text, raw_pages_text
 
 MIN_PT = 7.5
 DOCUMENTS = ("01-fixture-guide.pdf", "02-dense-guide.pdf", "02-dense-worksheet.pdf")
@@ -196,3 +199,30 @@ def test_nothing_on_the_run_sheet_is_smaller_than_7_5_pt(built, document, segmen
     assert len(labels) >= 2 * segments + 2, len(labels)
     assert min(labels) >= MIN_PT - 1e-3, f"timeline labels printed at {min(labels):.2f} pt"
     assert min(text) >= MIN_PT - 1e-3, f"run sheet text printed at {sorted(set(round(s, 2) for s in text))[:5]} pt"
+
+
+# --- the feedback card, a sheet of its own -------------------------------------------------
+
+CARD = "Tear or cut along the dashed line"
+LEFT_BLANK = "This side is left blank: the feedback card is a sheet of its own."
+
+
+def test_the_feedback_card_is_a_sheet_of_its_own_when_printed_on_both_sides(built):
+    dense = built["02-dense-worksheet.pdf"]
+    blanks = 0
+    for path in (built["01-fixture-guide.pdf"].parent / "01-fixture-worksheet.pdf", dense):
+        pages = pages_text(path)
+        assert [i for i, text in enumerate(pages) if CARD in text] == [len(pages) - 1], path.name
+        assert len(pages) % 2 == 1, (path.name, len(pages))  # the card's page is a right-hand one
+        for i, text in enumerate(pages):
+            if LEFT_BLANK in text:  # only just before the card, with nothing but its page number
+                assert i == len(pages) - 2 and re.fullmatch(rf"{re.escape(LEFT_BLANK)} W2-{i + 1}", text), text
+                blanks += 1
+    # The dense session's worksheet is one page of questions: its card would have been on
+    # that page's back.
+    assert blanks >= 1 and LEFT_BLANK in pages_text(dense)[-2]
+    # In the whole worksheets too, each card is on a right-hand (odd-numbered) page.
+    whole = pages_text(dense.parent.parent / "participant-worksheets.pdf")
+    cards = [n for n, text in enumerate(whole, start=1) if CARD in text]
+    assert cards and all(n % 2 == 1 for n in cards), cards
+
