@@ -325,6 +325,33 @@ def link_codes(session: m.Session, resources: bool = True) -> dict[str, Image]:
     return {url: qr_image(url) for url in dict.fromkeys(urls)}
 
 
+# How far behind the recovery plan's worked example is, at the session's midpoint.
+EXAMPLE_BEHIND = 12
+
+
+@dataclass(frozen=True)
+class BehindExample:
+    """The recovery plan's worked example, from the session's own numbers: behind by
+    EXAMPLE_BEHIND minutes at the midpoint on the clock, where the plan is, and which
+    cuts are still to be had there (None: none is)."""
+    clock: str
+    plan: str
+    recovery: Recovery | None
+
+
+def behind_example(session: m.Session, start_clock: int | None = None) -> BehindExample | None:
+    """None for a session too short to be that far behind at its midpoint."""
+    at = midpoint(session)
+    if at < EXAMPLE_BEHIND:
+        return None
+    fmt = time_label(start_clock)
+    where = at - EXAMPLE_BEHIND
+    minutes, cuts = recoverable(session, where)
+    ahead = {c.src for c in cuts}
+    labels = tuple(c.label for c in recovery_plan(session) if c.src in ahead)
+    return BehindExample(fmt(at), fmt(where), Recovery(fmt(where), minutes, labels) if labels else None)
+
+
 @dataclass(frozen=True)
 class LastCall:
     """When the cuts are not enough: the moment to leave whatever is running for the last
@@ -359,6 +386,7 @@ class Standalone:
     recoverable: int            # minutes the cuts can recover from the midpoint on
     numbers: tuple[tuple[m.Source, int], ...]
     last_call: LastCall | None = None
+    behind: BehindExample | None = None
 
     def number_of(self, block) -> int | None:
         return of_block(self.numbers, block)
@@ -406,7 +434,8 @@ def guide_context(session: m.Session, start_clock: int | None = None,
     standalone = Standalone(org, named_products(session, org), course.moves if course else (),
                             recovery_plan(session, start_clock), fmt(midpoint(session)),
                             recoverable(session, midpoint(session))[0],
-                            tuple(question_numbers(session).items()), last_call(session, start_clock))
+                            tuple(question_numbers(session).items()), last_call(session, start_clock),
+                            behind_example(session, start_clock))
     return {"timeline": timeline_image(session, start_clock), "qr": link_codes(session),
             "block_macros": guide_macros(), "alone": standalone,
             "debrief": debrief_page(session, start_clock), "took": took or {}}

@@ -151,6 +151,19 @@ def test_spaced_capitals_read_back_as_whole_words(built):
         assert spacings and max(spacings) <= 0.08, (name, spacings)
 
 
+def test_a_loose_guide_page_says_it_is_the_facilitators(built):
+    """Guide pages share the worksheets' layout; the running header tells them apart (a
+    document's first page has its title instead, and the answer key's pages their band)."""
+    sessions = built[1] / "sessions"
+    assert len(pages_text(sessions / "01-fixture-guide.pdf")) > 2
+    for guide in sorted(sessions.glob("*-guide.pdf")):
+        pages = pages_text(guide)
+        assert all("Facilitator guide · Fixture Course" in page or "NEVER HAND IT OUT" in page
+                   for page in pages[1:]), guide.name
+    for sheet in [*sessions.glob("*-worksheet.pdf"), built[1] / "participant-worksheets.pdf"]:
+        assert not any("Facilitator guide" in page for page in pages_text(sheet)), sheet.name
+
+
 def test_every_page_is_letter_size(reader):
     for name in ("facilitator-guide.pdf", "participant-worksheets.pdf", "sessions/02-long-guide.pdf"):
         for page in reader(name).pages:

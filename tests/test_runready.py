@@ -213,6 +213,9 @@ def test_the_run_sheet_says_what_can_still_be_recovered_at_each_boundary(built):
     assert "c1 cut-one drop the drawing saves 5 min 0:25 (before the plan's midpoint) drawing" in plan
     assert "c2 cut-two shorten the debrief saves 3 min 0:42 flip" in plan
     assert "c3 cut-three skip the second prompt saves 4 min 0:50 wrap" in plan
+    # a worked example from the session's own numbers: 12 minutes behind at the midpoint
+    assert ("twelve minutes behind at 0:30 on the clock, you are where the plan puts 0:18: the cuts still yours "
+            "there are c1–c3, 12 min in all.") in plan
     # and what to do when they are not enough: leave for the wrap-up when the plan starts it
     assert ("still behind when the cuts run out? at 0:45 on the clock, leave whatever is running and go to "
             "4 · wrap (15 min): the session still ends on time, at 1:00.") in plan
@@ -226,6 +229,16 @@ def test_a_session_without_cuts_still_says_when_to_leave_for_its_last_segment(tm
     assert "Recovery plan" not in guide
     assert ("Running late? This session has no planned cuts. At 0:45 on the clock, leave whatever is running "
             "and go to 4 · Wrap (15 min): the session still ends on time, at 1:00.") in guide
+
+
+def test_the_worked_example_says_so_when_no_cut_is_left_at_its_moment(tmp_path):
+    early = re.sub(r"::: cut CUT-(TWO|THREE)[^\n]*\nsaves: \d+\n(?:[^:][^\n]*\n)*:::\n", "", READY)
+    early = early.replace("::: cut CUT-ONE drop the drawing\nsaves: 5\n", "::: cut CUT-ONE drop the drawing\nsaves: 5\ndecide: 0:15\n")
+    assert early.count("::: cut") == 1 and "decide: 0:15" in early
+    guide = printed_pdfs(ready_kit(tmp_path / "kit", early))["fixture/sessions/01-fixture-guide.pdf"]
+    assert ("Twelve minutes behind at 0:30 on the clock, you are where the plan puts 0:18: no cut is left there, "
+            "so go by the rule below the cuts.") in guide
+    assert "Still behind when the cuts run out? At 0:45 on the clock" in guide
 
 
 def test_fallbacks_stand_beside_their_questions_and_the_moves_card_is_printed(built):
