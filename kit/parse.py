@@ -450,17 +450,23 @@ class ModuleParser:
                         self.report(_field_line(front, key, index, "url", item.src.line), problem)
 
 
+PACE_LABEL_WORDS = 12
+
+
 def pace_label(block) -> str:
-    """A few words that name a block on the run sheet: its title, else its first words."""
+    """A few words that name a block on the run sheet: its title, else its first sentence
+    if that is short, else its first words and an ellipsis."""
     title = getattr(block, "title", "")
     if title:
         return title
     kind = kinds.kind_of(block)
     for value in vars(block).values():
         if isinstance(value, str) and value.strip():
-            words = re.sub(r"[*_`#>\[\]]", "", value.strip().split("\n", 1)[0]).split()
-            text = " ".join(words[:12])
-            return text + ("…" if len(words) > 12 else "")
+            line = re.sub(r"[*_`#>\[\]]", "", value.strip().split("\n", 1)[0])
+            sentence = re.split(r"(?<=[.?!])\s+", line, maxsplit=1)[0].split()
+            if len(sentence) <= PACE_LABEL_WORDS:
+                return " ".join(sentence)
+            return " ".join(sentence[:PACE_LABEL_WORDS]).rstrip(",;:.") + "…"
     return kind.described() if kind else ""
 
 

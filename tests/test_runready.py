@@ -241,6 +241,18 @@ def test_the_worked_example_says_so_when_no_cut_is_left_at_its_moment(tmp_path):
     assert "Still behind when the cuts run out? At 0:45 on the clock" in guide
 
 
+def test_a_timed_block_without_a_title_is_named_by_its_first_sentence_or_words(tmp_path):
+    text = READY.replace("PACE-NOTE draw the V on the board.",
+                         "PACE-NOTE one two three four five six seven eight nine ten eleven. PACE-MORE after it.")
+    assert "PACE-MORE" in text
+    sheet = printed_pdfs(ready_kit(tmp_path / "short", text))["fixture/sessions/01-fixture-guide.pdf"]
+    assert "0:15 PACE-NOTE one two three four five six seven eight nine ten eleven. (5 min)" in sheet
+    text = READY.replace("PACE-NOTE draw the V on the board.",
+                         "PACE-NOTE one two three four five six seven eight nine ten eleven, twelve thirteen.")
+    sheet = printed_pdfs(ready_kit(tmp_path / "long", text))["fixture/sessions/01-fixture-guide.pdf"]
+    assert "0:15 PACE-NOTE one two three four five six seven eight nine ten eleven… (5 min)" in sheet
+
+
 def test_fallbacks_stand_beside_their_questions_and_the_moves_card_is_printed(built):
     text = guide_text(built)
     assert ("ask-text what did you notice? listen for listen-ask the loss went down. "
