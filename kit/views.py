@@ -355,13 +355,15 @@ def behind_example(session: m.Session, start_clock: int | None = None) -> Behind
 @dataclass(frozen=True)
 class LastCall:
     """When the cuts are not enough: the moment to leave whatever is running for the last
-    segment (the wrap-up), so that the session still ends on time."""
-    at: str         # that segment's planned start, as printed: the moment, on the clock
+    segment (the wrap-up), so that the session still ends on time. Its own cuts, taken
+    then, let it start that much later."""
+    at: str         # the moment, on the clock: its planned start plus what its cuts save
     number: int     # its number in the run sheet
     title: str
-    minutes: int
+    minutes: int    # what it lasts then
     end: str        # the session's planned end, as printed
     anchor: str
+    cuts: str = ""  # its own cuts, to take then ("C6–C7"); "" if it has none
 
 
 def last_call(session: m.Session, start_clock: int | None = None) -> LastCall | None:
@@ -370,8 +372,12 @@ def last_call(session: m.Session, start_clock: int | None = None) -> LastCall | 
         return None
     fmt = time_label(start_clock)
     last = session.segments[-1]
-    return LastCall(fmt(last.start), len(session.segments), last.title, last.minutes,
-                    fmt(session.planned_minutes), segment_anchor(session, len(session.segments) - 1))
+    own = {c.src for c in last.of_kind("cut")}
+    labels = tuple(c.label for c in recovery_plan(session) if c.src in own)
+    saved = sum(c.saves for c in last.of_kind("cut"))
+    return LastCall(fmt(last.start + saved), len(session.segments), last.title, last.minutes - saved,
+                    fmt(session.planned_minutes), segment_anchor(session, len(session.segments) - 1),
+                    Recovery("", saved, labels).span if labels else "")
 
 
 @dataclass(frozen=True)

@@ -152,14 +152,17 @@ def test_spaced_capitals_read_back_as_whole_words(built):
 
 
 def test_a_loose_guide_page_says_it_is_the_facilitators(built):
-    """Guide pages share the worksheets' layout; the running header tells them apart (a
-    document's first page has its title instead, and the answer key's pages their band)."""
+    """Guide pages share the worksheets' layout; the running header tells them apart (the
+    answer key's pages have their band instead), and a session's first page, which has its
+    title instead, says so above it."""
     sessions = built[1] / "sessions"
     assert len(pages_text(sessions / "01-fixture-guide.pdf")) > 2
     for guide in sorted(sessions.glob("*-guide.pdf")):
         pages = pages_text(guide)
         assert all("Facilitator guide · Fixture Course" in page or "NEVER HAND IT OUT" in page
                    for page in pages[1:]), guide.name
+        if not guide.name.startswith("00-"):
+            assert re.match(r"SESSION \d+ · FACILITATOR GUIDE · ", pages[0]), pages[0][:60]
     for sheet in [*sessions.glob("*-worksheet.pdf"), built[1] / "participant-worksheets.pdf"]:
         assert not any("Facilitator guide" in page for page in pages_text(sheet)), sheet.name
 

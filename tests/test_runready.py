@@ -216,9 +216,10 @@ def test_the_run_sheet_says_what_can_still_be_recovered_at_each_boundary(built):
     # a worked example from the session's own numbers: 12 minutes behind at the midpoint
     assert ("twelve minutes behind at 0:30 on the clock, you are where the plan puts 0:18: the cuts still yours "
             "there are c1–c3, 12 min in all.") in plan
-    # and what to do when they are not enough: leave for the wrap-up when the plan starts it
-    assert ("still behind when the cuts run out? at 0:45 on the clock, leave whatever is running and go to "
-            "4 · wrap (15 min): the session still ends on time, at 1:00.") in plan
+    # and what to do when they are not enough: leave for the wrap-up in time for it, shortened
+    # by its own cut (c3 saves 4 of its 15 minutes), so that the session still ends on time
+    assert ("still behind when the cuts run out? at 0:49 on the clock, leave whatever is running and go to "
+            "4 · wrap, taking its own cuts (c3: 11 min left): the session still ends on time, at 1:00.") in plan
 
 
 def test_a_session_without_cuts_still_says_when_to_leave_for_its_last_segment(tmp_path):
