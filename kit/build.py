@@ -8,10 +8,10 @@ build leaves earlier outputs as they were.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import shutil
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -27,7 +27,7 @@ from kit.paths import PACKAGE, bundled_templates
 from kit.safefs import (Unsafe, inside, ordinary_mode, read_bounded, real_folder, remove_our_temporaries,
                         sha256_bounded, temporary)
 from kit.render import environment, render_template, stylesheet
-from kit.views import run_of_show, segment_anchor, worksheet_view
+from kit.views import feedback_card_id, run_of_show, segment_anchor, worksheet_view
 
 PAPERS = {"a4": "A4", "letter": "letter"}
 
@@ -51,6 +51,7 @@ class Document:
     html: str
     base_url: str
     label: str        # "" (front matter) or "3-" (session-page numbers)
+    recto: str = ""   # the id of an element that must start a right-hand page (kit.pdf.render_pdf)
 
 
 @dataclass
@@ -203,8 +204,11 @@ class Planner:
         return {s.index: s.took() for s in segment_stats(session, mine) if s.actual} if mine else {}
 
     def worksheet_session(self, course: m.Course, session: m.Session) -> Document:
-        # "W3-2": a participant's page number never reads like the guide's own 3-2
-        return self._worksheet(course, session, worksheet_view, "worksheet", f"W{session.number}-")
+        # "W3-2": a participant's page number never reads like the guide's own 3-2. The
+        # tear-off feedback card starts a right-hand page, so that printed on both sides
+        # nothing a participant wrote is on its back.
+        doc = self._worksheet(course, session, worksheet_view, "worksheet", f"W{session.number}-")
+        return dataclasses.replace(doc, recto=feedback_card_id(session.id))
 
     def answer_key(self, course: m.Course, session: m.Session) -> Document:
         """The session's worksheet, page for page, with the answers filled in: the last
@@ -316,7 +320,7 @@ def _build(kit_root: Path, out: Path, options: BuildOptions, cache,
         def job(doc: Document, css_name: str, resources: str) -> Job:
             place = doc.base_url[len(kit_uri):] if doc.base_url.startswith(kit_uri) else doc.base_url
             return Job(doc.key, doc.html, planner.page_css + planner.css[css_name], doc.base_url, roots,
-                       resources, place=place)
+                       resources, place=place, recto=doc.recto)
 
         # sessions' guides, sheets and answer keys, the introduction, the fronts
         renderer.expect(sum(3 * len(s) + 3 for _, _, _, s, _, _ in plans))

@@ -49,6 +49,7 @@ class Job:
     place: str = ""  # the base URL relative to the kit, for the cache key: a moved kit keeps its cache
     store: str = ""  # the cache folder the worker writes the result into
     entry: str = ""  # the result's name there (its cache key)
+    recto: str = ""  # an element that must start a right-hand page (kit.pdf.render_pdf)
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,8 @@ def render_job(job: Job) -> Result:
     from kit.assemble import finish, prepare
 
     try:
-        rendered = pdf.render_pdf(job.html, job.css, job.base_url, [Path(r) for r in job.roots], job.key)
+        rendered = pdf.render_pdf(job.html, job.css, job.base_url, [Path(r) for r in job.roots], job.key,
+                                  recto=job.recto)
     except pdf.RefusedResource as exc:
         raise KitError(f"{job.key}: {exc}") from None
     # Prepared here, in parallel, and cached with the PDF: assembling then only copies.
@@ -168,7 +170,7 @@ class Cache:
         return digest.hexdigest()[:32]
 
     def job_key(self, job: Job) -> str:
-        return self.key(job.key, job.html, job.css, job.place, job.resources)
+        return self.key(job.key, job.html, job.css, job.place, job.resources, job.recto)
 
     # --- the folder and its lock
 

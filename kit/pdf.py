@@ -10,6 +10,7 @@ import hashlib
 import logging
 import mimetypes
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -144,11 +145,25 @@ def _stylesheet(css: str, base_url: str, fetcher: KitFetcher) -> CSS:
     return parsed
 
 
+def _starts_on_left(document, element_id: str) -> bool:
+    """Whether the element starts a left-hand (even-numbered) page of the laid-out document."""
+    return any(element_id in page.anchors and index % 2 == 1 for index, page in enumerate(document.pages))
+
+
 def render_pdf(html: str, css: str, base_url: str, roots: list[Path], identifier: str,
-               tagged: bool = True) -> Rendered:
+               tagged: bool = True, recto: str = "") -> Rendered:
+    """`recto`: the id of an element that must start a right-hand page. It flows where it
+    falls; only if that is a left-hand page is the document laid out again with a break
+    before it to the next right-hand page (CSS cannot say "here if this page is a
+    right-hand one, else on the next")."""
     fetcher = KitFetcher(roots)
-    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
-        stylesheets=[_stylesheet(css, base_url, fetcher)])
+    stylesheets = [_stylesheet(css, base_url, fetcher)]
+    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(stylesheets=stylesheets)
+    if recto and _starts_on_left(document, recto):
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", recto):
+            raise ValueError(f"not an element id: {recto!r}")
+        stylesheets.append(CSS(string=f'[id="{recto}"] {{ break-before: right }}'))
+        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(stylesheets=stylesheets)
     anchors: dict[str, int] = {}
     for index, page in enumerate(document.pages):
         for name in page.anchors:

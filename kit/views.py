@@ -157,6 +157,10 @@ class WorksheetSession:
     answers: tuple[tuple[m.Source, str], ...] = ()
     answer_key: bool = False
 
+    @property
+    def card_id(self) -> str:
+        return feedback_card_id(self.id)
+
     def number_of(self, block) -> int | None:
         return of_block(self.numbers, block)
 
@@ -171,6 +175,11 @@ class WorksheetSession:
 
 def segment_anchor(session: m.Session, index: int) -> str:
     return f"{session.id}-seg{index + 1}"
+
+
+def feedback_card_id(session_id: str) -> str:
+    """The id of a session's tear-off feedback card, on its worksheet."""
+    return f"{session_id}-card"
 
 
 def time_label(start_clock: int | None):

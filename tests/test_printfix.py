@@ -6,9 +6,10 @@
 2. Nothing on the run sheet is printed below 7.5 pt: the table (headers, cues and their
    labels, code), and the timeline's labels, whose size is the SVG's font-size times the
    scale at which the image is printed.
-3. Printed on both sides, the worksheet's feedback card is a sheet of its own: it is always
-   on a right-hand page, so nothing a participant wrote is on its back (a left-hand page
-   before it is left blank, and says so).
+3. Printed on both sides, nothing a participant wrote is on the back of the worksheet's
+   feedback card: it is always on a right-hand page, under the last question if there is
+   room there, else on the next right-hand page (a left-hand page before it is left blank,
+   and says so).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
 from kit.links import url_text
-from kits import DENSE_KIT, DENSE_ONLY, LONG_KIT, RESOURCE_URL, SEGMENTS, TOKEN_URL, URL
+from kits import DENSE_KIT, DENSE_ONLY, LONG_KIT, RESOURCE_URL, SEGMENTS, TOKEN_URL, TWO_SESSION_KIT, URL
 from pdftext import file_key, pages_text, raw_pages_text
 
 MIN_PT = 7.5
@@ -207,22 +208,31 @@ CARD = "Tear or cut along the dashed line"
 LEFT_BLANK = "This side is left blank: the feedback card is a sheet of its own."
 
 
-def test_the_feedback_card_is_a_sheet_of_its_own_when_printed_on_both_sides(built):
-    dense = built["02-dense-worksheet.pdf"]
-    blanks = 0
-    for path in (built["01-fixture-guide.pdf"].parent / "01-fixture-worksheet.pdf", dense):
-        pages = pages_text(path)
-        assert [i for i, text in enumerate(pages) if CARD in text] == [len(pages) - 1], path.name
-        assert len(pages) % 2 == 1, (path.name, len(pages))  # the card's page is a right-hand one
-        for i, text in enumerate(pages):
-            if LEFT_BLANK in text:  # only just before the card, with nothing but its page number
-                assert i == len(pages) - 2 and re.fullmatch(rf"{re.escape(LEFT_BLANK)} W2-{i + 1}", text), text
-                blanks += 1
-    # The dense session's worksheet is one page of questions: its card would have been on
-    # that page's back.
-    assert blanks >= 1 and LEFT_BLANK in pages_text(dense)[-2]
+def card_placement(path) -> tuple[int, bool]:
+    """(pages, whether the page before the card is left blank), checking that the card is
+    on the last page and only there, and that a blank page holds only its note."""
+    pages = pages_text(path)
+    assert [i for i, text in enumerate(pages) if CARD in text] == [len(pages) - 1], path.name
+    blank = [i for i, text in enumerate(pages) if LEFT_BLANK in text]
+    assert blank in ([], [len(pages) - 2]), (path.name, blank)
+    for i in blank:  # nothing but its note and its page number
+        assert re.fullmatch(rf"{re.escape(LEFT_BLANK)} W\d+-{i + 1}", pages[i]), pages[i]
+    return len(pages), bool(blank)
+
+
+def test_the_feedback_card_is_a_sheet_of_its_own_when_printed_on_both_sides(built, shared_builds):
+    """On a right-hand page: after the last question where that page is a right-hand one
+    with room for it, else on the next right-hand page (laid out again by kit.pdf)."""
+    sessions = built["02-dense-worksheet.pdf"].parent
+    placements = {path.name: card_placement(path) for path in sessions.glob("*-worksheet.pdf")}
+    assert placements and all(pages % 2 == 1 for pages, _ in placements.values()), placements  # the card's
+    # The dense session's questions take one page, and the card fits under them.
+    assert placements["02-dense-worksheet.pdf"] == (1, False)
+    # The tiny two-session kit's second worksheet ends its questions on a left-hand page:
+    # the card goes to the next right-hand one, and the page between says why it is blank.
+    second = shared_builds.get(TWO_SESSION_KIT)[1] / "fixture/sessions/02-second-worksheet.pdf"
+    assert card_placement(second) == (3, True)
     # In the whole worksheets too, each card is on a right-hand (odd-numbered) page.
-    whole = pages_text(dense.parent.parent / "participant-worksheets.pdf")
+    whole = pages_text(sessions.parent / "participant-worksheets.pdf")
     cards = [n for n, text in enumerate(whole, start=1) if CARD in text]
     assert cards and all(n % 2 == 1 for n in cards), cards
-
