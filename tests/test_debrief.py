@@ -68,7 +68,8 @@ def test_the_guide_ends_with_a_debrief_page_whose_rows_are_the_segments(built):
     folded = flat.casefold()
     assert [folded.index(k) for k in keys] == sorted(folded.index(k) for k in keys)
     assert "C1 FAC-CUT skip the anecdote" in flat and "FAC-ANECDOTE-TITLE" in flat and "FAC-EXAMPLE-TITLE" in flat
-    assert "kit debrief 1 --delivery" in flat
+    # the command is the course owner's; a stand-in is told they need not type anything in
+    assert "You need not type anything in. (For the course owner: kit debrief 1 --delivery" in flat
 
 
 def test_the_worksheet_ends_with_the_feedback_card_and_the_answer_key_does_not(built):
