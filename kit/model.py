@@ -329,6 +329,7 @@ MOVES = (  # the situations a course may say what to do in, in the order they ar
     ("odd_number", N_("An odd number for a pair flip")),
     ("one_voice", N_("One voice dominates")),
     ("projector", N_("The projector fails")),
+    ("collect", N_("At the end: what to collect")),
 )
 
 

@@ -76,6 +76,7 @@ moves:
   odd_number: Make one group of three; the third person times the turns.
   one_voice: Thank them, then ask "someone who has not spoken yet?".
   projector: Draw the key figure on the whiteboard; the worksheets have every prompt.
+  collect: The exit tickets, each copied onto a sticky note with a name, and the feedback cards.
 """
 
 INTRODUCTION_TEMPLATE = """\

@@ -192,6 +192,7 @@ MOVES = {
     "odd_number": Str(),
     "one_voice": Str(),
     "projector": Str(),
+    "collect": Str(),
 }
 
 LANGUAGE_RE = r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*"  # BCP 47, as the kit reads it (kit.i18n)

@@ -39,6 +39,7 @@ organisation:
 moves:
   silence: MOVE-SILENCE count to ten, then answer it yourself.
   odd_number: MOVE-ODD make one group of three.
+  collect: MOVE-COLLECT the exit tickets, on sticky notes.
 """
 
 # 60 minutes; the midpoint is 0:30. Cuts: CUT-ONE decides by 0:25 (10 + 20 - 5),
@@ -262,6 +263,7 @@ def test_fallbacks_stand_beside_their_questions_and_the_moves_card_is_printed(bu
     card = text[text.index("when the room does not follow the plan"):text.index("opening 1/4")]
     assert "nobody answers move-silence count to ten, then answer it yourself." in card
     assert "an odd number for a pair flip move-odd make one group of three." in card
+    assert "at the end: what to collect move-collect the exit tickets, on sticky notes." in card
     assert "one voice dominates" not in card  # the course says nothing for it
 
 
@@ -417,7 +419,7 @@ def test_a_timing_notes_cut_without_minutes_warns(tmp_path):
 def test_unknown_moves_are_rejected_with_the_valid_ones(tmp_path):
     code, output = check_output(ready_kit(tmp_path / "kit", course=COURSE + "  lunch: eat\n"))
     assert code == 1
-    assert ("unknown key 'lunch' in 'moves'; valid keys: silence, no_prework, odd_number, one_voice, projector"
+    assert ("unknown key 'lunch' in 'moves'; valid keys: silence, no_prework, odd_number, one_voice, projector, collect"
             in output)
 
 
