@@ -52,6 +52,7 @@ class Document:
     base_url: str
     label: str        # "" (front matter) or "3-" (session-page numbers)
     recto: str = ""   # the id of an element that must start a right-hand page (kit.pdf.render_pdf)
+    only: str = ""    # keep only the pages holding an element whose id starts with this (kit.pdf.render_pdf)
 
 
 @dataclass
@@ -211,11 +212,13 @@ class Planner:
         return dataclasses.replace(doc, recto=feedback_card_id(session.id))
 
     def answer_key(self, course: m.Course, session: m.Session) -> Document:
-        """The session's worksheet, page for page, with the answers filled in: the last
-        pages of the session's guide (never a participant's document)."""
-        from kit.views import answer_key_view
+        """The session's worksheet with the answers filled in, laid out as the worksheet is,
+        keeping only its pages that have answers (each still says which worksheet page it
+        is): the last pages of the session's guide (never a participant's document)."""
+        from kit.views import answer_key_view, answer_prefix
 
-        return self._worksheet(course, session, answer_key_view, "answer-key", f"K{session.number}-")
+        doc = self._worksheet(course, session, answer_key_view, "answer-key", f"K{session.number}-")
+        return dataclasses.replace(doc, only=answer_prefix(session.id))
 
     def _worksheet(self, course: m.Course, session: m.Session, view, name: str, label: str) -> Document:
         """worksheet-session.html with `view` (the participants' or the answer key's)."""
@@ -320,7 +323,7 @@ def _build(kit_root: Path, out: Path, options: BuildOptions, cache,
         def job(doc: Document, css_name: str, resources: str) -> Job:
             place = doc.base_url[len(kit_uri):] if doc.base_url.startswith(kit_uri) else doc.base_url
             return Job(doc.key, doc.html, planner.page_css + planner.css[css_name], doc.base_url, roots,
-                       resources, place=place, recto=doc.recto)
+                       resources, place=place, recto=doc.recto, only=doc.only)
 
         # sessions' guides, sheets and answer keys, the introduction, the fronts
         renderer.expect(sum(3 * len(s) + 3 for _, _, _, s, _, _ in plans))

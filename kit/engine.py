@@ -50,6 +50,7 @@ class Job:
     store: str = ""  # the cache folder the worker writes the result into
     entry: str = ""  # the result's name there (its cache key)
     recto: str = ""  # an element that must start a right-hand page (kit.pdf.render_pdf)
+    only: str = ""   # keep only the pages holding an element whose id starts with this
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def render_job(job: Job) -> Result:
 
     try:
         rendered = pdf.render_pdf(job.html, job.css, job.base_url, [Path(r) for r in job.roots], job.key,
-                                  recto=job.recto)
+                                  recto=job.recto, only=job.only)
     except pdf.RefusedResource as exc:
         raise KitError(f"{job.key}: {exc}") from None
     # Prepared here, in parallel, and cached with the PDF: assembling then only copies.
@@ -170,7 +171,7 @@ class Cache:
         return digest.hexdigest()[:32]
 
     def job_key(self, job: Job) -> str:
-        return self.key(job.key, job.html, job.css, job.place, job.resources, job.recto)
+        return self.key(job.key, job.html, job.css, job.place, job.resources, job.recto, job.only)
 
     # --- the folder and its lock
 

@@ -151,11 +151,13 @@ def _starts_on_left(document, element_id: str) -> bool:
 
 
 def render_pdf(html: str, css: str, base_url: str, roots: list[Path], identifier: str,
-               tagged: bool = True, recto: str = "") -> Rendered:
+               tagged: bool = True, recto: str = "", only: str = "") -> Rendered:
     """`recto`: the id of an element that must start a right-hand page. It flows where it
     falls; only if that is a left-hand page is the document laid out again with a break
     before it to the next right-hand page (CSS cannot say "here if this page is a
-    right-hand one, else on the next")."""
+    right-hand one, else on the next").
+    `only`: keep only the pages that hold an element whose id starts with it (all of
+    them if none does); what each page prints, its number too, is as laid out."""
     fetcher = KitFetcher(roots)
     stylesheets = [_stylesheet(css, base_url, fetcher)]
     document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(stylesheets=stylesheets)
@@ -164,6 +166,10 @@ def render_pdf(html: str, css: str, base_url: str, roots: list[Path], identifier
             raise ValueError(f"not an element id: {recto!r}")
         stylesheets.append(CSS(string=f'[id="{recto}"] {{ break-before: right }}'))
         document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(stylesheets=stylesheets)
+    if only:
+        kept = [page for page in document.pages if any(name.startswith(only) for name in page.anchors)]
+        if kept and len(kept) < len(document.pages):
+            document = document.copy(kept)
     anchors: dict[str, int] = {}
     for index, page in enumerate(document.pages):
         for name in page.anchors:

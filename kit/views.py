@@ -167,6 +167,14 @@ class WorksheetSession:
     def answer_of(self, block) -> str:
         return of_block(self.answers, block, "")
 
+    @property
+    def answer_prefix(self) -> str:
+        """What the id of each answer printed on the answer key starts with."""
+        return answer_prefix(self.id)
+
+    def answer_id(self, block) -> str:
+        return f"{self.answer_prefix}{block.src.line}"
+
     def anchor_of(self, block) -> str:
         """The anchor of a numbered block: the same on the worksheet and its answer key."""
         number = self.number_of(block)
@@ -175,6 +183,12 @@ class WorksheetSession:
 
 def segment_anchor(session: m.Session, index: int) -> str:
     return f"{session.id}-seg{index + 1}"
+
+
+def answer_prefix(session_id: str) -> str:
+    """What the id of each answer on a session's answer key starts with: the build keeps
+    only the key's pages that hold one (kit.pdf.render_pdf)."""
+    return f"{session_id}-answer-"
 
 
 def feedback_card_id(session_id: str) -> str:

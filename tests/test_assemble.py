@@ -187,7 +187,9 @@ def test_named_destinations_lead_to_their_sessions_pages(guide):
     sessions = [(str(n), labels[page_numbers[d[0].idnum]]) for n, d in zip(names[::2], names[1::2])
                 if str(n).startswith("s0")]
     assert len(sessions) >= 4
-    # a session's own pages (3-1 ...), or its answer key's (K3-1 ...) for the key and its questions
-    assert all(label.startswith(f"K{int(name[1:3])}-" if "-key" in name or "-q" in name else f"{int(name[1:3])}-")
+    # a session's own pages (3-1 ...), or its answer key's (K3-1 ...) for the key, its
+    # questions and its answers
+    on_key = ("-key", "-q", "-answer-")
+    assert all(label.startswith(f"K{int(name[1:3])}-" if any(k in name for k in on_key) else f"{int(name[1:3])}-")
                for name, label in sessions), sessions
     assert any(label.startswith("K1-") for _, label in sessions)

@@ -182,6 +182,18 @@ def test_each_session_starts_on_a_right_hand_page(reader):
         assert all((i + 1) % 2 == 1 for i in starts), (name, starts)
 
 
+def test_the_answer_key_keeps_only_the_worksheet_pages_that_have_answers(built):
+    sessions = built[1] / "sessions"
+    sheet = pages_text(sessions / "01-fixture-worksheet.pdf")
+    # two pages of questions (the first with the prompt, the second the pair flip's), then the card
+    assert len(sheet) == 3 and "PART-PROMPT-TEXT" in sheet[0] and "PART-PAIR-TEXT" in sheet[1]
+    key = [page for page in pages_text(sessions / "01-fixture-guide.pdf") if "NEVER HAND IT OUT" in page]
+    # the pair flip's page has no answer: the key leaves it out, and says which page it repeats
+    assert [re.findall(r"worksheet page (W1-\d+)", page) for page in key] == [["W1-1"]]
+    assert "PART-PROMPT-TEXT" in key[0] and "FAC-ANSWER linear in the weights." in key[0]
+    assert not any("PART-PAIR-TEXT" in page for page in key)
+
+
 def test_worksheet_first_page_has_name_field_checklist_and_codes(built):
     first = pages_text(built[1] / "sessions/01-fixture-worksheet.pdf")[0]
     assert "Name" in first and "PART-PREWORK-VIDEO" in first and "https://example.org/video" in first
