@@ -8,10 +8,10 @@ build leaves earlier outputs as they were.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping

@@ -158,12 +158,12 @@ def render_pdf(html: str, css: str, base_url: str, roots: list[Path], identifier
     right-hand one, else on the next").
     `only`: keep only the pages that hold an element whose id starts with it (all of
     them if none does); what each page prints, its number too, is as laid out."""
+    if recto and not re.fullmatch(r"[A-Za-z0-9_-]+", recto):
+        raise ValueError(f"not an element id: {recto!r}")
     fetcher = KitFetcher(roots)
     stylesheets = [_stylesheet(css, base_url, fetcher)]
     document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(stylesheets=stylesheets)
     if recto and _starts_on_left(document, recto):
-        if not re.fullmatch(r"[A-Za-z0-9_-]+", recto):
-            raise ValueError(f"not an element id: {recto!r}")
         stylesheets.append(CSS(string=f'[id="{recto}"] {{ break-before: right }}'))
         document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(stylesheets=stylesheets)
     if only:

@@ -69,9 +69,20 @@ class Recovery:
 
     @property
     def span(self) -> str:
-        """'C2–C5': the cuts still ahead are always the last ones of the plan (it is in the
-        order of their decision points), so a range names them all."""
-        return self.cuts[0] if len(self.cuts) == 1 else f"{self.cuts[0]}–{self.cuts[-1]}"
+        return cut_span(self.cuts)
+
+
+def cut_span(labels: tuple[str, ...]) -> str:
+    """'C2–C5', or 'C3' alone. The cuts named together are always consecutive in the plan
+    (it is in the order of their decision points): those still ahead of a moment are its
+    last ones, and so are the last segment's own."""
+    return labels[0] if len(labels) == 1 else f"{labels[0]}–{labels[-1]}"
+
+
+def plan_labels(plan: tuple[PlannedCut, ...], cuts) -> tuple[str, ...]:
+    """The recovery plan's labels ("C2") of `cuts`, in the plan's order."""
+    wanted = {c.src for c in cuts}
+    return tuple(c.label for c in plan if c.src in wanted)
 
 
 @dataclass(frozen=True)
@@ -167,13 +178,14 @@ class WorksheetSession:
     def answer_of(self, block) -> str:
         return of_block(self.answers, block, "")
 
-    @property
-    def answer_prefix(self) -> str:
-        """What the id of each answer printed on the answer key starts with."""
-        return answer_prefix(self.id)
-
     def answer_id(self, block) -> str:
-        return f"{self.answer_prefix}{block.src.line}"
+        return f"{answer_prefix(self.id)}{block.src.line}"
+
+    @property
+    def bookmark_at(self) -> m.Source | None:
+        """On the answer key, the block that carries the key's bookmark: its first answer,
+        since only the pages with answers are kept (kit.pdf). None: the title carries it."""
+        return self.answers[0][0] if self.answer_key and self.answers else None
 
     def anchor_of(self, block) -> str:
         """The anchor of a numbered block: the same on the worksheet and its answer key."""
@@ -237,8 +249,7 @@ def run_of_show(session: m.Session, start_clock: int | None = None) -> tuple[Row
         minutes, cuts = recoverable(session, seg.start)
         recovery = None
         if minutes:
-            ahead = {c.src for c in cuts}
-            recovery = Recovery(fmt(seg.start), minutes, tuple(c.label for c in plan if c.src in ahead))
+            recovery = Recovery(fmt(seg.start), minutes, plan_labels(plan, cuts))
         times = tuple((p.src, f"{fmt(p.start)}" + (" · " + _("%(n)s min") % {"n": p.minutes} if p.minutes else ""))
                       for p in seg.paces)
         rows.append(Row(f"{fmt(seg.start)}–{fmt(seg.end)}", seg.title, seg.kind,
@@ -370,8 +381,7 @@ def behind_example(session: m.Session, start_clock: int | None = None) -> Behind
     fmt = time_label(start_clock)
     where = at - EXAMPLE_BEHIND
     minutes, cuts = recoverable(session, where)
-    ahead = {c.src for c in cuts}
-    labels = tuple(c.label for c in recovery_plan(session) if c.src in ahead)
+    labels = plan_labels(recovery_plan(session), cuts)
     return BehindExample(fmt(at), fmt(where), Recovery(fmt(where), minutes, labels) if labels else None)
 
 
@@ -395,12 +405,12 @@ def last_call(session: m.Session, start_clock: int | None = None) -> LastCall | 
         return None
     fmt = time_label(start_clock)
     last = session.segments[-1]
-    own = {c.src for c in last.of_kind("cut")}
-    labels = tuple(c.label for c in recovery_plan(session) if c.src in own)
-    saved = sum(c.saves for c in last.of_kind("cut"))
+    own = last.of_kind("cut")
+    labels = plan_labels(recovery_plan(session), own)
+    saved = sum(c.saves for c in own)
     return LastCall(fmt(last.start + saved), len(session.segments), last.title, last.minutes - saved,
                     fmt(session.planned_minutes), segment_anchor(session, len(session.segments) - 1),
-                    Recovery("", saved, labels).span if labels else "")
+                    cut_span(labels) if labels else "")
 
 
 @dataclass(frozen=True)
